@@ -1,0 +1,46 @@
+/**
+ * The relay's error taxonomy. Every error has a stable `code` for logs and metrics; messages never contain a
+ * secret, a token or a message body, so any of them may be logged as is.
+ */
+
+export abstract class RelayError extends Error {
+  abstract readonly code: string;
+}
+
+/** The token endpoint refused or failed. `reason` says how, so callers can react (re-read a rotated secret). */
+export class TokenEndpointError extends RelayError {
+  override readonly name = 'TokenEndpointError';
+  readonly code = 'TOKEN_ENDPOINT_FAILED';
+  constructor(
+    message: string,
+    readonly reason: 'invalid_client' | 'rejected' | 'server' | 'malformed' | 'network',
+    readonly status?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** No answer from the ONEiO receiver: connection refused or reset, DNS failure, timeout. Always transient. */
+export class ReceiverNetworkError extends RelayError {
+  override readonly name = 'ReceiverNetworkError';
+  readonly code = 'RECEIVER_UNREACHABLE';
+}
+
+/** No usable token could be obtained in time (endpoint down, lease held by a stuck refresher, budget spent). */
+export class TokenUnavailableError extends RelayError {
+  override readonly name = 'TokenUnavailableError';
+  readonly code = 'TOKEN_UNAVAILABLE';
+}
+
+/** A secret could not be read or does not have the documented shape. Names the secret id, never its value. */
+export class SecretError extends RelayError {
+  override readonly name = 'SecretError';
+  readonly code = 'SECRET_INVALID';
+}
+
+/** The function's environment is missing or has an invalid variable. Fails the cold start, naming the variable. */
+export class ConfigError extends RelayError {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+}
