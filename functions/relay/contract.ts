@@ -28,6 +28,12 @@ export const TABLE = {
   partitionKey: 'pk',
   /** DynamoDB TTL attribute, epoch **seconds**. DynamoDB deletes lazily: readers still check expiry themselves. */
   ttlAttribute: 'ttl',
+  /** Global secondary indexes; `infra/` and DynamoDB Local both build the table from this list. */
+  globalIndexes: [] as ReadonlyArray<{
+    readonly name: string;
+    readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
+    readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
+  }>,
 } as const;
 
 /** Defaults shared by the function (when a variable is absent) and the stack. */
