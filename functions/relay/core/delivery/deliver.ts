@@ -1,0 +1,125 @@
+import type { Receiver, ReceiverResponse } from '../../ports/oneio';
+import type { SharedToken } from '../../ports/token-store';
+import { fullJitter, type Random, sleep as realSleep } from '../backoff';
+import { RelayError } from '../errors';
+import { classifyStatus, retryAfterMs } from './classify-response';
+
+/** A message ready for ONEiO: the JSON text exactly as it will be sent. */
+export interface OutboundMessage {
+  /** Our id for this message, returned to the sender and written to every log line about it. */
+  readonly relayId: string;
+  readonly source: string;
+  /** The sender's id for the message (for de-duplication), when it has one. */
+  readonly deliveryId?: string;
+  readonly body: string;
+}
+
+export type DeliveryOutcome =
+  | { readonly status: 'delivered'; readonly attempts: number }
+  /** Still failing when the budget ran out; worth trying again later. */
+  | { readonly status: 'undelivered'; readonly attempts: number; readonly lastError: string }
+  /** ONEiO refused this message (a 4xx other than 401): trying it again unchanged will not help. */
+  | {
+      readonly status: 'rejected';
+      readonly attempts: number;
+      readonly lastError: string;
+      readonly httpStatus: number;
+    };
+
+/** The part of the token lifecycle a delivery needs. */
+export interface TokenSource {
+  get(deadline: number): Promise<SharedToken>;
+  invalidate(failed: SharedToken): Promise<void>;
+}
+
+export interface DeliverDeps {
+  readonly tokens: TokenSource;
+  readonly receiver: Receiver;
+  /** @default Date.now */
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: Random;
+}
+
+export interface RetryPolicy {
+  /** First backoff ceiling; doubles per attempt. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Longest a single POST may take. */
+  readonly requestTimeoutMs: number;
+  /** Don't start an attempt with less time than this left before the deadline. */
+  readonly minAttemptMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  baseDelayMs: 200,
+  maxDelayMs: 2_000,
+  requestTimeoutMs: 5_000,
+  minAttemptMs: 500,
+};
+
+/**
+ * Delivers one message, retrying transient failures with exponential backoff and full jitter until `deadline`
+ * (epoch ms). A 401 invalidates the token and retries once with a fresh one; it never loops.
+ */
+export async function deliver(
+  message: OutboundMessage,
+  deadline: number,
+  deps: DeliverDeps,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): Promise<DeliveryOutcome> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? realSleep;
+  let attempts = 0;
+  let retriedUnauthorized = false;
+  let lastError = 'no attempt fitted in the time budget';
+
+  for (let retry = 0; ; retry++) {
+    if (deadline - now() < policy.minAttemptMs) return { status: 'undelivered', attempts, lastError };
+
+    let waitAtLeastMs = 0;
+    try {
+      const token = await deps.tokens.get(deadline);
+      attempts++;
+      const timeoutMs = Math.max(1, Math.min(policy.requestTimeoutMs, deadline - now()));
+      const response = await deps.receiver.send(message.body, token.accessToken, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const verdict = classifyStatus(response.status);
+      if (verdict === 'delivered') return { status: 'delivered', attempts };
+      lastError = describe(response);
+      if (verdict === 'permanent') {
+        return { status: 'rejected', attempts, lastError, httpStatus: response.status };
+      }
+      if (verdict === 'unauthorized') {
+        // A second 401 with a fresh token is not a token problem this call can fix: leave it to a later retry.
+        if (retriedUnauthorized)
+          return { status: 'undelivered', attempts, lastError: `${lastError} after a token refresh` };
+        retriedUnauthorized = true;
+        await deps.tokens.invalidate(token);
+        continue;
+      }
+      const asked = retryAfterMs(response.retryAfter, now());
+      if (asked !== undefined) {
+        // A wait that does not fit the budget is left to a later, scheduled retry.
+        if (now() + asked > deadline - policy.minAttemptMs)
+          return { status: 'undelivered', attempts, lastError };
+        waitAtLeastMs = asked;
+      }
+    } catch (error) {
+      if (!(error instanceof RelayError)) throw error;
+      lastError = error.message;
+    }
+
+    const delay = Math.max(
+      waitAtLeastMs,
+      fullJitter(retry, policy.baseDelayMs, policy.maxDelayMs, deps.random),
+    );
+    if (now() + delay > deadline - policy.minAttemptMs) return { status: 'undelivered', attempts, lastError };
+    await sleep(delay);
+  }
+}
+
+function describe(response: ReceiverResponse): string {
+  return `ONEiO receiver answered ${response.status}`;
+}

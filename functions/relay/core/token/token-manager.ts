@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import type { CredentialsProvider } from '../../ports/credentials-provider';
+import type { IssuedToken, TokenEndpoint } from '../../ports/oneio';
+import {
+  type SharedToken,
+  type TokenRecord,
+  type TokenStore,
+  TokenStoreUnavailableError,
+} from '../../ports/token-store';
+import { equalJitter, type Random, sleep as realSleep } from '../backoff';
+import { TokenEndpointError, TokenUnavailableError } from '../errors';
+import { isFresh, isUsable } from './token-policy';
+
+/** What the manager reports, for logs and metrics. Never receives a token or a secret. */
+export interface TokenEvents {
+  /** The shared store failed; this instance carries on with a token of its own. */
+  storeUnavailable?(error: Error): void;
+  /** A new token was obtained from the endpoint; `shared` is false when it could not be published. */
+  refreshed?(info: { shared: boolean; expiresInSeconds: number }): void;
+  /** The endpoint failed; `fallback` is true when a still-usable token carries on meanwhile. */
+  refreshFailed?(error: Error, info: { fallback: boolean }): void;
+}
+
+export interface TokenManagerOptions {
+  /** Store key of this token (one per token endpoint and client id). */
+  readonly key: string;
+  readonly store: TokenStore;
+  readonly endpoint: TokenEndpoint;
+  readonly credentials: CredentialsProvider;
+  readonly events?: TokenEvents;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default setTimeout-based */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default Math.random */
+  readonly random?: Random;
+  /** How long a refresher may hold the lease. Longer than a token request can take. @default 10_000 */
+  readonly leaseMs?: number;
+  /** Timeout of one token request; kept below `leaseMs` so a publish is rarely fenced off. @default 5_000 */
+  readonly endpointTimeoutMs?: number;
+  /** Least time between two token requests of this instance after a failure. @default 3_000 */
+  readonly failureBackoffMs?: number;
+}
+
+/** Lease-holder polling schedule for instances that have no usable token (jittered, then capped at the last). */
+const POLL_SCHEDULE_MS = [100, 200, 400] as const;
+
+/**
+ * Hands out an access token, shared by the whole fleet through a {@link TokenStore}.
+ *
+ * Lookup order: this instance's memory (no I/O while the token is fresh) → the shared store → the token endpoint.
+ *
+ * Why a lease: when the shared token nears expiry, every warm instance notices within the same second. Without
+ * coordination each would call the token endpoint. The lease is a conditional write that only one instance wins;
+ * the winner fetches and publishes, fenced on still holding the lease (a refresher that stalled past its lease must
+ * not overwrite a newer token). Losers keep using the current token if it is still usable, else poll the store with
+ * consistent reads until the winner publishes or its lease lapses (then one of them takes over).
+ *
+ * When the store itself is unreachable the instance degrades to a token of its own: deliveries must not fail because
+ * the cache is down.
+ */
+export class TokenManager {
+  private readonly owner = randomUUID();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: Random;
+  private readonly leaseMs: number;
+  private readonly endpointTimeoutMs: number;
+  private readonly failureBackoffMs: number;
+
+  private current: SharedToken | undefined;
+  /** In the refresh-ahead window, when this instance should look at the store again. */
+  private nextCheckAt = 0;
+  /** After a failed token request, no new request from this instance before this time. */
+  private nextRequestAt = 0;
+  /** Concurrent callers of one instance share one refresh. */
+  private inflight: Promise<SharedToken> | undefined;
+
+  constructor(private readonly options: TokenManagerOptions) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? realSleep;
+    this.random = options.random ?? Math.random;
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.endpointTimeoutMs = options.endpointTimeoutMs ?? 5_000;
+    this.failureBackoffMs = options.failureBackoffMs ?? 3_000;
+  }
+
+  /**
+   * Returns a token usable now (not past its hard cutoff). Rejects with {@link TokenUnavailableError} when none can be
+   * had before `deadline` (epoch ms).
+   */
+  async get(deadline: number): Promise<SharedToken> {
+    const now = this.now();
+    const current = this.current;
+    if (current && isFresh(current, now)) return current;
+    if (current && isUsable(current, now) && (now < this.nextCheckAt || this.inflight)) return current;
+
+    this.inflight ??= this.refresh(deadline).finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  /**
+   * The receiver answered 401 with `failed`. Forgets it here and marks it expired in the store only if the store
+   * still holds that very token, so an instance holding an old token cannot throw away a newer one.
+   */
+  async invalidate(failed: SharedToken): Promise<void> {
+    if (this.current?.version === failed.version) {
+      this.current = undefined;
+      this.nextCheckAt = 0;
+    }
+    try {
+      await this.options.store.invalidate(this.options.key, failed.version);
+    } catch (error) {
+      if (!(error instanceof TokenStoreUnavailableError)) throw error;
+      this.options.events?.storeUnavailable?.(error);
+    }
+  }
+
+  private async refresh(deadline: number): Promise<SharedToken> {
+    try {
+      return await this.refreshShared(deadline);
+    } catch (error) {
+      if (!(error instanceof TokenStoreUnavailableError)) throw error;
+      this.options.events?.storeUnavailable?.(error);
+      return this.refreshLocally(deadline);
+    }
+  }
+
+  private async refreshShared(deadline: number): Promise<SharedToken> {
+    const { store, key } = this.options;
+    for (let poll = 0; ; poll++) {
+      const now = this.now();
+      const record = await store.read(key, { consistent: true });
+      const stored = record?.token;
+      if (stored && isFresh(stored, now)) return this.adopt(stored);
+
+      const fallback = this.bestUsable(stored, now);
+      if (now < this.nextRequestAt) {
+        if (fallback) return this.adopt(fallback, this.nextRequestAt);
+        throw new TokenUnavailableError(
+          'No usable token: the token endpoint failed recently and is backing off',
+        );
+      }
+
+      if (!leaseHeldByOther(record, this.owner, now)) {
+        const lease = { owner: this.owner, until: now + this.leaseMs };
+        if (await store.tryAcquireLease(key, lease, now)) return this.fetchAndPublish(fallback, deadline);
+      }
+
+      // Another instance is refreshing: carry on with the current token, look again once its lease has lapsed.
+      const leaseUntil = record?.lease?.until ?? now + this.leaseMs;
+      if (fallback) return this.adopt(fallback, leaseUntil + equalJitter(1_000, this.random));
+
+      const delay = equalJitter(
+        POLL_SCHEDULE_MS[Math.min(poll, POLL_SCHEDULE_MS.length - 1)] ?? 400,
+        this.random,
+      );
+      if (this.now() + delay >= deadline) {
+        throw new TokenUnavailableError('No usable token in time: another instance holds the refresh lease');
+      }
+      await this.sleep(delay);
+    }
+  }
+
+  private async fetchAndPublish(fallback: SharedToken | undefined, deadline: number): Promise<SharedToken> {
+    const { store, key, events } = this.options;
+    let token: SharedToken;
+    try {
+      token = await this.fetch(deadline);
+    } catch (error) {
+      this.nextRequestAt =
+        this.now() + this.failureBackoffMs + equalJitter(this.failureBackoffMs, this.random);
+      events?.refreshFailed?.(error as Error, { fallback: fallback !== undefined });
+      // Without a usable token, let another instance try at once; with one, the held lease doubles as a fleet-wide
+      // backoff so a failing endpoint sees one request per lease period, not one per instance.
+      if (!fallback) await store.releaseLease(key, this.owner).catch(() => undefined);
+      if (fallback) return this.adopt(fallback, this.nextRequestAt);
+      throw error instanceof TokenUnavailableError
+        ? error
+        : new TokenUnavailableError('No usable token: the token request failed', { cause: error });
+    }
+
+    let shared = false;
+    try {
+      // False when our lease lapsed and someone else took over: our token is still valid, just not the fleet's.
+      shared = await store.publish(key, this.owner, token);
+    } catch (error) {
+      if (!(error instanceof TokenStoreUnavailableError)) throw error;
+      events?.storeUnavailable?.(error);
+    }
+    events?.refreshed?.({ shared, expiresInSeconds: Math.round((token.expiresAt - token.issuedAt) / 1000) });
+    return this.adopt(token);
+  }
+
+  /** Degraded mode: the store is down, so this instance keeps a token of its own. */
+  private async refreshLocally(deadline: number): Promise<SharedToken> {
+    const now = this.now();
+    const fallback = this.bestUsable(undefined, now);
+    if (fallback && now < this.nextRequestAt) return fallback;
+    try {
+      return this.adopt(await this.fetch(deadline));
+    } catch (error) {
+      this.nextRequestAt =
+        this.now() + this.failureBackoffMs + equalJitter(this.failureBackoffMs, this.random);
+      this.options.events?.refreshFailed?.(error as Error, { fallback: fallback !== undefined });
+      if (fallback) return fallback;
+      throw new TokenUnavailableError('No usable token: the token request failed', { cause: error });
+    }
+  }
+
+  /** One token request; after `invalid_client` the secret is re-read once, in case it was rotated. */
+  private async fetch(deadline: number): Promise<SharedToken> {
+    const { credentials } = this.options;
+    const first = await credentials.get();
+    const sentAt = this.now();
+    try {
+      return this.toShared(await this.request(first, deadline), sentAt);
+    } catch (error) {
+      if (!(error instanceof TokenEndpointError && error.reason === 'invalid_client')) throw error;
+      const reread = await credentials.get({ forceRefresh: true });
+      if (reread.clientId === first.clientId && reread.clientSecret === first.clientSecret) throw error;
+      const resentAt = this.now();
+      return this.toShared(await this.request(reread, deadline), resentAt);
+    }
+  }
+
+  private request(
+    credentials: Parameters<TokenEndpoint['requestToken']>[0],
+    deadline: number,
+  ): Promise<IssuedToken> {
+    const timeoutMs = Math.max(1, Math.min(this.endpointTimeoutMs, deadline - this.now()));
+    return this.options.endpoint.requestToken(credentials, { signal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  /** `expiresAt` counts from when the request was sent, so network time only ever shortens the lifetime we assume. */
+  private toShared(issued: IssuedToken, sentAt: number): SharedToken {
+    return {
+      accessToken: issued.accessToken,
+      issuedAt: sentAt,
+      expiresAt: sentAt + issued.expiresInSeconds * 1000,
+      version: randomUUID(),
+    };
+  }
+
+  private bestUsable(stored: SharedToken | undefined, now: number): SharedToken | undefined {
+    const candidates = [stored, this.current].filter(
+      (t): t is SharedToken => t !== undefined && isUsable(t, now),
+    );
+    return candidates.sort((a, b) => b.expiresAt - a.expiresAt)[0];
+  }
+
+  private adopt(token: SharedToken, nextCheckAt = 0): SharedToken {
+    this.current = token;
+    this.nextCheckAt = nextCheckAt;
+    return token;
+  }
+}
+
+function leaseHeldByOther(record: TokenRecord | undefined, owner: string, now: number): boolean {
+  const lease = record?.lease;
+  return lease !== undefined && lease.owner !== owner && lease.until > now;
+}

@@ -1,0 +1,44 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { WebhookRequest } from '../core/inbound/accept-webhook';
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** An API Gateway HTTP API event (payload format 2.0). */
+export function isHttpApiEvent(event: unknown): event is APIGatewayProxyEventV2 {
+  const e = event as Partial<APIGatewayProxyEventV2> | null;
+  return (
+    typeof e === 'object' && e !== null && e.version === '2.0' && typeof e.requestContext?.http === 'object'
+  );
+}
+
+export type ParsedEvent =
+  | { readonly ok: true; readonly request: WebhookRequest }
+  | { readonly ok: false; readonly status: 400 | 404; readonly error: string };
+
+/**
+ * Reads the parts of the event the relay uses: the `{source}` path parameter, lower-cased headers and the raw body
+ * bytes (API Gateway base64-encodes bodies it does not consider text).
+ */
+export function toWebhookRequest(event: APIGatewayProxyEventV2): ParsedEvent {
+  const source = event.pathParameters?.source;
+  if (event.requestContext.http.method !== 'POST' || source === undefined) {
+    return { ok: false, status: 404, error: 'Not found' };
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const raw = event.body ?? '';
+  if (event.isBase64Encoded && !BASE64.test(raw)) {
+    return { ok: false, status: 400, error: 'Body is not valid base64' };
+  }
+  return {
+    ok: true,
+    request: {
+      source,
+      headers,
+      body: Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8'),
+      sourceIp: event.requestContext.http.sourceIp,
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { OutboundMessage } from '../core/delivery/deliver';
+import type { RelayResult } from '../core/relay';
+import type { Telemetry } from './telemetry';
+
+export interface EventBridgeDeps {
+  readonly relay: (message: OutboundMessage, deadline: number) => Promise<RelayResult>;
+  readonly telemetry: Telemetry;
+  readonly now: () => number;
+}
+
+/** Time kept back from the function timeout for writing to the outbox and logging. */
+const RESERVE_MS = 3_000;
+
+/** Thrown so Lambda's asynchronous retries and the on-failure destination keep the event. */
+export class EventNotRelayedError extends Error {
+  override readonly name = 'EventNotRelayedError';
+}
+
+/**
+ * An event from an EventBridge rule: ONEiO receives the whole event (`id`, `source`, `detail-type`, `detail`, …).
+ * When it can be neither delivered nor kept, the handler throws: the event is then Lambda's to retry.
+ */
+export async function handleEventBridge(
+  event: EventBridgeEvent<string, unknown>,
+  remainingMs: number,
+  deps: EventBridgeDeps,
+): Promise<void> {
+  const started = deps.now();
+  const message: OutboundMessage = {
+    relayId: event.id,
+    source: `eventbridge:${event.source}`,
+    deliveryId: event.id,
+    body: JSON.stringify(event),
+  };
+  const result = await deps.relay(message, started + Math.max(0, remainingMs - RESERVE_MS));
+  const fields = {
+    relayId: message.relayId,
+    source: message.source,
+    detailType: event['detail-type'],
+    outcome: result.status,
+    attempts: result.attempts,
+    latencyMs: deps.now() - started,
+    ...('lastError' in result && { lastError: result.lastError }),
+  };
+  if (result.status === 'failed') {
+    deps.telemetry.logger.error('Event not relayed; leaving it to Lambda retries', fields);
+    throw new EventNotRelayedError(
+      `Event ${event.id} could be neither delivered nor kept: ${result.lastError}`,
+    );
+  }
+  deps.telemetry.logger.info('Event handled', fields);
+}

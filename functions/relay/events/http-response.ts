@@ -1,0 +1,34 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+/**
+ * Every answer the webhook endpoint gives, decided in one place. 4xx bodies explain what is wrong with the request;
+ * 401 and 5xx stay generic. No answer ever carries a secret, a token, a stack trace or the request body.
+ */
+export type WebhookAnswer =
+  | { readonly kind: 'delivered' | 'queued'; readonly relayId: string }
+  | { readonly kind: 'refused'; readonly status: 400 | 401 | 404 | 413 | 415; readonly error: string }
+  | { readonly kind: 'unavailable'; readonly relayId?: string };
+
+export function toHttpResponse(answer: WebhookAnswer): APIGatewayProxyStructuredResultV2 {
+  switch (answer.kind) {
+    case 'delivered':
+      return json(200, { relayId: answer.relayId, status: 'delivered' });
+    case 'queued':
+      return json(202, { relayId: answer.relayId, status: 'queued' });
+    case 'refused':
+      return json(answer.status, { error: answer.status === 401 ? 'Unauthorized' : answer.error });
+    case 'unavailable':
+      return json(503, {
+        error: 'The relay could not accept the message right now; retry later',
+        ...(answer.relayId && { relayId: answer.relayId }),
+      });
+  }
+}
+
+function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}

@@ -1,0 +1,33 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { TokenEvents } from '../core/token/token-manager';
+
+/** Structured logs (one JSON line per message) and CloudWatch embedded metrics. */
+export interface Telemetry {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export function count(telemetry: Telemetry, name: string): void {
+  telemetry.metrics.addMetric(name, MetricUnit.Count, 1);
+}
+
+/** Token lifecycle events as logs and metrics. Only error names and messages: our errors carry no secrets. */
+export function tokenTelemetry(telemetry: Telemetry): TokenEvents {
+  return {
+    storeUnavailable(error) {
+      telemetry.logger.warn('Token store unavailable; using a token of this instance', {
+        error: error.message,
+      });
+      count(telemetry, 'TokenStoreUnavailable');
+    },
+    refreshed({ shared, expiresInSeconds }) {
+      telemetry.logger.info('Access token refreshed', { shared, expiresInSeconds });
+      count(telemetry, 'TokenRefreshed');
+    },
+    refreshFailed(error, { fallback }) {
+      telemetry.logger.warn('Access token refresh failed', { error: error.message, fallback });
+      count(telemetry, 'TokenRefreshFailed');
+    },
+  };
+}

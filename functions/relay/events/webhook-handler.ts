@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { OutboundMessage } from '../core/delivery/deliver';
+import type { WebhookGate } from '../core/inbound/accept-webhook';
+import type { RelayResult } from '../core/relay';
+import { toWebhookRequest } from './api-gateway';
+import { toHttpResponse, type WebhookAnswer } from './http-response';
+import { count, type Telemetry } from './telemetry';
+
+export interface WebhookDeps {
+  readonly gate: WebhookGate;
+  readonly relay: (message: OutboundMessage, deadline: number) => Promise<RelayResult>;
+  readonly telemetry: Telemetry;
+  readonly now: () => number;
+}
+
+/** A sender such as GitHub gives up after ~10 s; answer well before. */
+export const WEBHOOK_BUDGET_MS = 8_000;
+
+/** `POST /webhooks/{source}`: check, relay, answer. Logs one line per request, never the body. */
+export async function handleWebhook(
+  event: APIGatewayProxyEventV2,
+  remainingMs: number,
+  deps: WebhookDeps,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const started = deps.now();
+  const deadline = started + Math.min(WEBHOOK_BUDGET_MS, remainingMs - 1_000);
+  const { logger } = deps.telemetry;
+  const apiRequestId = event.requestContext.requestId;
+
+  const parsed = toWebhookRequest(event);
+  if (!parsed.ok) {
+    logger.info('Webhook refused', { apiRequestId, outcome: 'refused', statusCode: parsed.status });
+    return toHttpResponse({ kind: 'refused', status: parsed.status, error: parsed.error });
+  }
+  const { request } = parsed;
+  const source = request.source;
+  let answer: WebhookAnswer;
+  let fields: Record<string, unknown> = {};
+  try {
+    const verdict = await deps.gate.check(request, started);
+    if (!verdict.ok) {
+      count(deps.telemetry, verdict.status === 401 ? 'WebhookUnauthorized' : 'WebhookRefused');
+      answer = { kind: 'refused', status: verdict.status, error: verdict.error };
+      fields = { outcome: 'refused', ...(verdict.reason && { reason: verdict.reason }) };
+    } else {
+      const relayId = randomUUID();
+      const message: OutboundMessage = {
+        relayId,
+        source,
+        body: verdict.json,
+        ...(verdict.deliveryId !== undefined && { deliveryId: verdict.deliveryId }),
+      };
+      const result = await deps.relay(message, deadline);
+      answer = answerFor(result, relayId);
+      fields = {
+        relayId,
+        ...(message.deliveryId !== undefined && { deliveryId: message.deliveryId }),
+        outcome: result.status,
+        attempts: result.attempts,
+        ...('lastError' in result && { lastError: result.lastError }),
+      };
+    }
+  } catch (error) {
+    // Secrets Manager down (signing secrets unreadable) or a bug: the sender should retry, nothing was accepted.
+    answer = { kind: 'unavailable' };
+    fields = { outcome: 'error', error: error instanceof Error ? error.message : 'unknown error' };
+  }
+  const response = toHttpResponse(answer);
+  const log = response.statusCode === 503 ? logger.error.bind(logger) : logger.info.bind(logger);
+  log('Webhook handled', {
+    apiRequestId,
+    source,
+    statusCode: response.statusCode,
+    latencyMs: deps.now() - started,
+    ...fields,
+  });
+  return response;
+}
+
+function answerFor(result: RelayResult, relayId: string): WebhookAnswer {
+  switch (result.status) {
+    case 'delivered':
+      return { kind: 'delivered', relayId };
+    case 'queued':
+    case 'parked':
+      return { kind: 'queued', relayId };
+    case 'failed':
+      return { kind: 'unavailable', relayId };
+  }
+}
