@@ -1,0 +1,367 @@
+import { describe, expect, it } from 'vitest';
+import { TokenEndpointError, TokenUnavailableError } from '../../functions/relay/core/errors';
+import { TokenManager, type TokenManagerOptions } from '../../functions/relay/core/token/token-manager';
+import { InMemoryTokenStore } from '../../functions/relay/io/memory/token-store';
+import type {
+  ClientCredentials,
+  CredentialsProvider,
+} from '../../functions/relay/ports/credentials-provider';
+import type { IssuedToken, TokenEndpoint } from '../../functions/relay/ports/oneio';
+import { type TokenStore, TokenStoreUnavailableError } from '../../functions/relay/ports/token-store';
+
+const KEY = 'token#test';
+const HOUR_S = 3600;
+
+/** A clock that only moves when told to; `sleep` advances it, so lease polling costs no real time. */
+function fakeClock(start = 1_700_000_000_000) {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    sleep: async (ms: number) => {
+      now += ms;
+      await Promise.resolve();
+    },
+  };
+}
+
+/** A token endpoint that counts requests and can be told to fail or to take time. */
+function fakeEndpoint(options: { expiresIn?: number; delay?: () => Promise<void> } = {}) {
+  let issued = 0;
+  const failures: Error[] = [];
+  const endpoint: TokenEndpoint & { requests: ClientCredentials[]; failNext(error: Error): void } = {
+    requests: [],
+    failNext(error) {
+      failures.push(error);
+    },
+    async requestToken(credentials): Promise<IssuedToken> {
+      endpoint.requests.push(credentials);
+      await options.delay?.();
+      const failure = failures.shift();
+      if (failure) throw failure;
+      issued++;
+      return { accessToken: `token-${issued}`, expiresInSeconds: options.expiresIn ?? HOUR_S };
+    },
+  };
+  return endpoint;
+}
+
+function fixedCredentials(...rotations: ClientCredentials[]): CredentialsProvider & { reads: number } {
+  let index = 0;
+  const provider = {
+    reads: 0,
+    async get(options: { forceRefresh?: boolean } = {}) {
+      provider.reads++;
+      if (options.forceRefresh && index < rotations.length - 1) index++;
+      return rotations[index] as ClientCredentials;
+    },
+  };
+  return provider;
+}
+
+const CREDENTIALS = { clientId: 'relay', clientSecret: 's3cr3t' };
+
+function manager(overrides: Partial<TokenManagerOptions> & Pick<TokenManagerOptions, 'store' | 'endpoint'>) {
+  return new TokenManager({ key: KEY, credentials: fixedCredentials(CREDENTIALS), ...overrides });
+}
+
+/** A store whose every call fails, as DynamoDB does when it is unreachable. */
+const unreachableStore: TokenStore = {
+  read: () => Promise.reject(new TokenStoreUnavailableError('DynamoDB call failed: TimeoutError')),
+  tryAcquireLease: () => Promise.reject(new TokenStoreUnavailableError('DynamoDB call failed: TimeoutError')),
+  publish: () => Promise.reject(new TokenStoreUnavailableError('DynamoDB call failed: TimeoutError')),
+  releaseLease: () => Promise.reject(new TokenStoreUnavailableError('DynamoDB call failed: TimeoutError')),
+  invalidate: () => Promise.reject(new TokenStoreUnavailableError('DynamoDB call failed: TimeoutError')),
+};
+
+describe('TokenManager', () => {
+  it('fetches a token on a cold start and publishes it to the store', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const tokens = manager({ store, endpoint, ...clock });
+
+    const token = await tokens.get(clock.now() + 5_000);
+
+    expect(token.accessToken).toBe('token-1');
+    expect(token.issuedAt).toBe(clock.now());
+    expect(token.expiresAt).toBe(clock.now() + HOUR_S * 1000);
+    expect((await store.read(KEY))?.token).toEqual(token);
+    expect((await store.read(KEY))?.lease).toBeUndefined();
+  });
+
+  it('makes no store call and no token request on a warm invocation', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const tokens = manager({ store, endpoint, ...clock });
+    await tokens.get(clock.now() + 5_000);
+    const callsAfterColdStart = { ...store.calls };
+
+    clock.advance(30 * 60_000);
+    for (let i = 0; i < 100; i++) await tokens.get(clock.now() + 5_000);
+
+    expect(store.calls).toEqual(callsAfterColdStart);
+    expect(endpoint.requests).toHaveLength(1);
+  });
+
+  it('adopts the token another instance published instead of requesting one', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const first = manager({ store, endpoint, ...clock });
+    const second = manager({ store, endpoint, ...clock });
+
+    const a = await first.get(clock.now() + 5_000);
+    const b = await second.get(clock.now() + 5_000);
+
+    expect(b).toEqual(a);
+    expect(endpoint.requests).toHaveLength(1);
+  });
+
+  it('refreshes once when ten callers of ten instances race on a cold fleet', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The first request hangs until every instance has started, so all of them see "no token yet".
+    const endpoint = fakeEndpoint({ delay: () => slow });
+    const fleet = Array.from({ length: 10 }, () => manager({ store, endpoint, now: clock.now }));
+
+    const pending = fleet.map((tokens) => tokens.get(Date.now() + 60_000));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    const tokens = await Promise.all(pending);
+
+    expect(endpoint.requests).toHaveLength(1);
+    expect(new Set(tokens.map((t) => t.version)).size).toBe(1);
+  });
+
+  it('shares one refresh among concurrent callers of the same instance', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const tokens = manager({ store, endpoint, ...clock });
+
+    const results = await Promise.all(Array.from({ length: 20 }, () => tokens.get(clock.now() + 5_000)));
+
+    expect(endpoint.requests).toHaveLength(1);
+    expect(store.calls.read).toBe(1);
+    expect(new Set(results.map((t) => t.version)).size).toBe(1);
+  });
+
+  it('refreshes ahead of expiry: from min(5 min, 20 % of the lifetime) before it', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const tokens = manager({ store, endpoint, ...clock });
+    const first = await tokens.get(clock.now() + 5_000);
+
+    clock.advance(HOUR_S * 1000 - 300_001);
+    expect(await tokens.get(clock.now() + 5_000)).toBe(first);
+    clock.advance(2);
+    const second = await tokens.get(clock.now() + 5_000);
+
+    expect(second.accessToken).toBe('token-2');
+    expect(endpoint.requests).toHaveLength(2);
+  });
+
+  it('keeps using the current token while another instance holds the refresh lease', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const holder = manager({ store, endpoint, ...clock });
+    const other = manager({ store, endpoint, ...clock });
+    const current = await holder.get(clock.now() + 5_000);
+    await other.get(clock.now() + 5_000);
+    clock.advance(HOUR_S * 1000 - 60_000);
+    await store.tryAcquireLease(KEY, { owner: 'someone-else', until: clock.now() + 10_000 }, clock.now());
+
+    const token = await other.get(clock.now() + 5_000);
+    const readsAfterFirstLook = store.calls.read;
+    await other.get(clock.now() + 5_000);
+
+    expect(token).toEqual(current);
+    expect(endpoint.requests).toHaveLength(1);
+    // It does not look again until the holder's lease has lapsed.
+    expect(store.calls.read).toBe(readsAfterFirstLook);
+  });
+
+  it('waits for the lease holder to publish when it has no usable token', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    await store.tryAcquireLease(KEY, { owner: 'someone-else', until: clock.now() + 10_000 }, clock.now());
+    const published = {
+      accessToken: 'from-the-holder',
+      issuedAt: clock.now(),
+      expiresAt: clock.now() + HOUR_S * 1000,
+      version: 'v-holder',
+    };
+    let polls = 0;
+    const tokens = manager({
+      store,
+      endpoint,
+      now: clock.now,
+      sleep: async (ms) => {
+        clock.advance(ms);
+        polls++;
+        if (polls === 3) await store.publish(KEY, 'someone-else', published);
+      },
+    });
+
+    const token = await tokens.get(clock.now() + 5_000);
+
+    expect(token).toEqual(published);
+    expect(endpoint.requests).toHaveLength(0);
+    expect(polls).toBe(3);
+  });
+
+  it('takes the lease over when its holder died without publishing', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    await store.tryAcquireLease(KEY, { owner: 'crashed', until: clock.now() + 2_000 }, clock.now());
+    const tokens = manager({ store, endpoint, ...clock });
+
+    const token = await tokens.get(clock.now() + 8_000);
+
+    expect(token.accessToken).toBe('token-1');
+    expect((await store.read(KEY))?.token?.version).toBe(token.version);
+  });
+
+  it('gives up with TokenUnavailableError when no token arrives before the deadline', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    await store.tryAcquireLease(KEY, { owner: 'stuck', until: clock.now() + 60_000 }, clock.now());
+    const tokens = manager({ store, endpoint: fakeEndpoint(), ...clock });
+
+    await expect(tokens.get(clock.now() + 1_000)).rejects.toBeInstanceOf(TokenUnavailableError);
+  });
+
+  it('does not publish a token when its lease was taken over meanwhile (fencing)', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint({
+      // While this refresher waits on the endpoint, its lease lapses and another instance takes it.
+      delay: async () => {
+        clock.advance(11_000);
+        await store.tryAcquireLease(KEY, { owner: 'newer', until: clock.now() + 10_000 }, clock.now());
+      },
+    });
+    const tokens = manager({ store, endpoint, now: clock.now });
+
+    const token = await tokens.get(clock.now() + 30_000);
+
+    expect(token.accessToken).toBe('token-1');
+    const record = await store.read(KEY);
+    expect(record?.token).toBeUndefined();
+    expect(record?.lease?.owner).toBe('newer');
+  });
+
+  it('invalidates only the token that failed, so an old token cannot discard a newer one', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const tokens = manager({ store, endpoint, ...clock });
+    const failed = await tokens.get(clock.now() + 5_000);
+
+    await tokens.invalidate(failed);
+    const fresh = await tokens.get(clock.now() + 5_000);
+    await tokens.invalidate(failed);
+
+    expect(fresh.accessToken).toBe('token-2');
+    expect((await store.read(KEY))?.token).toEqual(fresh);
+    expect(await tokens.get(clock.now() + 5_000)).toEqual(fresh);
+    expect(endpoint.requests).toHaveLength(2);
+  });
+
+  it('keeps using the current token when the endpoint fails, and backs off for at least 3 s', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const tokens = manager({ store, endpoint, ...clock });
+    const current = await tokens.get(clock.now() + 5_000);
+    clock.advance(HOUR_S * 1000 - 120_000);
+    endpoint.failNext(new TokenEndpointError('Token endpoint answered 503', 'server', 503));
+
+    const during = await tokens.get(clock.now() + 5_000);
+    clock.advance(2_900);
+    const stillDuring = await tokens.get(clock.now() + 5_000);
+
+    expect(during).toEqual(current);
+    expect(stillDuring).toEqual(current);
+    expect(endpoint.requests).toHaveLength(2);
+  });
+
+  it('fails fast with TokenUnavailableError when there is no token and the endpoint fails', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    endpoint.failNext(new TokenEndpointError('Token endpoint answered 500', 'server', 500));
+    const tokens = manager({ store, endpoint, ...clock });
+
+    await expect(tokens.get(clock.now() + 5_000)).rejects.toBeInstanceOf(TokenUnavailableError);
+    // The lease is given back so that another instance may try at once.
+    expect((await store.read(KEY))?.lease).toBeUndefined();
+  });
+
+  it('re-reads rotated credentials once after invalid_client', async () => {
+    const clock = fakeClock();
+    const endpoint = fakeEndpoint();
+    endpoint.failNext(new TokenEndpointError('rejected', 'invalid_client', 401));
+    const credentials = fixedCredentials(CREDENTIALS, { clientId: 'relay', clientSecret: 'rotated' });
+    const tokens = manager({ store: new InMemoryTokenStore(), endpoint, credentials, ...clock });
+
+    const token = await tokens.get(clock.now() + 5_000);
+
+    expect(token.accessToken).toBe('token-1');
+    expect(endpoint.requests.map((c) => c.clientSecret)).toEqual(['s3cr3t', 'rotated']);
+  });
+
+  it('does not repeat the request after invalid_client when the secret did not change', async () => {
+    const clock = fakeClock();
+    const endpoint = fakeEndpoint();
+    endpoint.failNext(new TokenEndpointError('rejected', 'invalid_client', 401));
+    const tokens = manager({ store: new InMemoryTokenStore(), endpoint, ...clock });
+
+    await expect(tokens.get(clock.now() + 5_000)).rejects.toThrow(TokenUnavailableError);
+    expect(endpoint.requests).toHaveLength(1);
+  });
+
+  it('degrades to a token of its own when the store is unreachable, and reports it', async () => {
+    const clock = fakeClock();
+    const endpoint = fakeEndpoint();
+    const reported: string[] = [];
+    const tokens = manager({
+      store: unreachableStore,
+      endpoint,
+      ...clock,
+      events: { storeUnavailable: (error) => reported.push(error.message) },
+    });
+
+    const first = await tokens.get(clock.now() + 5_000);
+    const second = await tokens.get(clock.now() + 5_000);
+
+    expect(first.accessToken).toBe('token-1');
+    expect(second).toBe(first);
+    expect(reported).toEqual(['DynamoDB call failed: TimeoutError']);
+  });
+
+  it('never hands out a token past its hard cutoff', async () => {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const tokens = manager({ store, endpoint, ...clock });
+    await tokens.get(clock.now() + 5_000);
+    await store.tryAcquireLease(KEY, { owner: 'stuck', until: clock.now() + HOUR_S * 1000 }, clock.now());
+
+    clock.advance(HOUR_S * 1000 - 29_000);
+
+    await expect(tokens.get(clock.now() + 1_000)).rejects.toBeInstanceOf(TokenUnavailableError);
+  });
+});
