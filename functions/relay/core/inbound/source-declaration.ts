@@ -1,3 +1,5 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
 /**
  * A webhook source as an operator declares it in `infra/config.ts`. The stack passes the declarations to the
  * function as JSON (`RELAY_SOURCES`); both sides validate them with {@link parseSourceDeclarations}.
@@ -79,10 +81,11 @@ function parseOne(name: string, raw: unknown): SourceDeclaration {
   if (decl.allowCidrs !== undefined) {
     if (
       !Array.isArray(decl.allowCidrs) ||
+      decl.allowCidrs.length === 0 ||
       !decl.allowCidrs.every((c) => typeof c === 'string' && isCidr(c))
     ) {
       throw new SourceDeclarationError(
-        `sources.${name}.allowCidrs must be a list of CIDR blocks like 192.0.2.0/24`,
+        `sources.${name}.allowCidrs must be a non-empty list of CIDR blocks like 192.0.2.0/24 (omit it to allow any address)`,
       );
     }
   }
@@ -111,9 +114,7 @@ function parseOne(name: string, raw: unknown): SourceDeclaration {
 function isCidr(value: string): boolean {
   const [address, bits, ...rest] = value.split('/');
   if (rest.length > 0 || address === undefined || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
-  const v4 = address.split('.');
-  if (v4.length === 4) {
-    return v4.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255) && Number(bits) <= 32;
-  }
-  return address.includes(':') && /^[0-9a-fA-F:]+$/.test(address) && Number(bits) <= 128;
+  // node:net's parsers, so that this accepts exactly what the function's allow-list (a net.BlockList) accepts.
+  if (isIPv4(address)) return Number(bits) <= 32;
+  return isIPv6(address) && Number(bits) <= 128;
 }
