@@ -1,0 +1,91 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { vi } from 'vitest';
+import type { RelayHandler } from '../../functions/relay/app';
+import { ENV } from '../../functions/relay/contract';
+import { type OneioEmulator, startOneioEmulator } from '../../infra/local/oneio-emulator';
+import {
+  type SecretsManagerEmulator,
+  startSecretsManagerEmulator,
+} from '../../infra/local/secrets-manager-emulator';
+import { githubWebhook } from './webhook-event';
+
+export const CLIENT_ID = 'relay-client';
+/** Holds every character form encoding must get right; tests assert it never reaches a log line. */
+export const CLIENT_SECRET = 'p&ss=w+rd %é/secret-VALUE-7f3a';
+export const GITHUB_SIGNING_SECRET = 'gh-signing-secret-9c1d';
+
+/** A webhook from the fleet's `github` source, correctly signed. */
+export function githubWebhookFor(body: string): APIGatewayProxyEventV2 {
+  return githubWebhook(body, GITHUB_SIGNING_SECRET);
+}
+
+export interface Fleet {
+  readonly oneio: OneioEmulator;
+  readonly secrets: SecretsManagerEmulator;
+  /**
+   * A new execution environment: the handler module loaded afresh (its own module instance, clients, token memory
+   * and keep-alive agent), configured through environment variables exactly as in Lambda.
+   */
+  coldStart(): Promise<RelayHandler>;
+  close(): Promise<void>;
+}
+
+/**
+ * The relay as deployed, minus AWS: DynamoDB Local (the run's, or `dynamodbEndpoint`), a Secrets Manager emulator
+ * speaking the AWS JSON protocol and a ONEiO emulator, all on loopback sockets. The real SDK clients and undici are
+ * pointed at them only through the standard `AWS_ENDPOINT_URL_*` variables.
+ */
+export async function startFleet(options: {
+  dynamodbEndpoint: string;
+  tableName: string;
+  tokenLifetimeSeconds?: number;
+}): Promise<Fleet> {
+  const oneio = await startOneioEmulator({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    ...(options.tokenLifetimeSeconds !== undefined && { tokenLifetimeSeconds: options.tokenLifetimeSeconds }),
+  });
+  const secrets = await startSecretsManagerEmulator({
+    secrets: {
+      'oneio-relay/test/oneio': JSON.stringify({
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        note: 'extra keys are ignored',
+      }),
+      'oneio-relay/test/signing': JSON.stringify({ github: GITHUB_SIGNING_SECRET }),
+    },
+  });
+  const env: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    POWERTOOLS_METRICS_NAMESPACE: 'OneioRelayTest',
+    [ENV.tokenUrl]: oneio.tokenUrl,
+    [ENV.receiverUrl]: oneio.receiverUrl,
+    [ENV.credentialsSecretId]: 'oneio-relay/test/oneio',
+    [ENV.signingSecretsSecretId]: 'oneio-relay/test/signing',
+    [ENV.tableName]: options.tableName,
+    [ENV.sources]: JSON.stringify({ github: { scheme: 'github' }, demo: { scheme: 'unauthenticated' } }),
+  };
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+
+  return {
+    oneio,
+    secrets,
+    async coldStart() {
+      Object.assign(process.env, env);
+      vi.resetModules();
+      const module = await import('../../functions/relay/handler.ts');
+      return module.handler;
+    },
+    async close() {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await Promise.all([oneio.close(), secrets.close()]);
+    },
+  };
+}
