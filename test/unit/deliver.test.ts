@@ -1,0 +1,375 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_RETRY_POLICY,
+  type DeliverDeps,
+  deliver,
+  type OutboundMessage,
+  type RetryPolicy,
+} from '../../functions/relay/core/delivery/deliver';
+import { ReceiverNetworkError, TokenUnavailableError } from '../../functions/relay/core/errors';
+import { FakeClock, FakeTokenSource, type Scripted, ScriptedReceiver } from './fakes';
+
+const MESSAGE: OutboundMessage = {
+  relayId: 'relay-1',
+  source: 'demo',
+  body: '{"id": 12345678901234567890123, "b": 1, "a": 2}',
+};
+/** The webhook path's budget. */
+const BUDGET_MS = 8_000;
+const POLICY: RetryPolicy = DEFAULT_RETRY_POLICY;
+
+interface Setup {
+  readonly clock: FakeClock;
+  readonly tokens: FakeTokenSource;
+  readonly receiver: ScriptedReceiver;
+  readonly deps: DeliverDeps;
+  readonly deadline: number;
+}
+
+function setup(script: readonly Scripted[], options: { latencyMs?: number; random?: number } = {}): Setup {
+  const clock = new FakeClock();
+  const tokens = new FakeTokenSource();
+  const receiver = new ScriptedReceiver(script, clock, options.latencyMs ?? 50);
+  const random = options.random ?? 0.5;
+  return {
+    clock,
+    tokens,
+    receiver,
+    deps: { tokens, receiver, now: clock.now, sleep: clock.sleep, random: () => random },
+    deadline: clock.now() + BUDGET_MS,
+  };
+}
+
+const networkError = () => new ReceiverNetworkError('ONEiO receiver unreachable (ECONNRESET)');
+
+describe('deliver', () => {
+  it('delivers on the first attempt, sending the body untouched with the current token', async () => {
+    // Prepare
+    const { deps, deadline, receiver, clock } = setup([{ status: 202 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'delivered', attempts: 1 });
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]?.body).toBe(MESSAGE.body);
+    expect(receiver.requests[0]?.accessToken).toBe('token-1');
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('asks the token source for a token valid until the deadline', async () => {
+    // Prepare
+    const { deps, deadline, tokens } = setup([{ status: 200 }]);
+
+    // Act
+    await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(tokens.gets).toEqual([deadline]);
+  });
+
+  it('retries a 503 and delivers on the next attempt', async () => {
+    // Prepare
+    const { deps, deadline, receiver, clock } = setup([{ status: 503 }, { status: 200 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'delivered', attempts: 2 });
+    expect(receiver.requests).toHaveLength(2);
+    expect(clock.sleeps).toHaveLength(1);
+  });
+
+  it('backs off between retries with growing, jittered delays', async () => {
+    // Prepare
+    const { deps, deadline, clock } = setup(
+      [{ status: 503 }, { status: 502 }, { status: 504 }, { status: 200 }],
+      {
+        random: 0.999,
+      },
+    );
+
+    // Act
+    await deliver(MESSAGE, deadline, deps);
+
+    // Assess: full jitter below 200, 400, 800 ms
+    expect(clock.sleeps).toEqual([199, 399, 799]);
+  });
+
+  it('retries after a network error and delivers on the next attempt', async () => {
+    // Prepare
+    const { deps, deadline, receiver } = setup([networkError(), { status: 200 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'delivered', attempts: 2 });
+    expect(receiver.requests).toHaveLength(2);
+  });
+
+  it('on a 401 invalidates exactly the token that failed and retries once with a fresh one', async () => {
+    // Prepare
+    const { deps, deadline, receiver, tokens } = setup([{ status: 401 }, { status: 200 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'delivered', attempts: 2 });
+    expect(tokens.invalidated).toEqual([FakeTokenSource.token(1)]);
+    expect(receiver.requests.map((r) => r.accessToken)).toEqual(['token-1', 'token-2']);
+  });
+
+  it('gives up after a second 401 with exactly one invalidation, never looping', async () => {
+    // Prepare: the receiver refuses every token
+    const { deps, deadline, receiver, tokens } = setup([{ status: 401 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome.status).toBe('undelivered');
+    expect(outcome.attempts).toBe(2);
+    expect(receiver.requests).toHaveLength(2);
+    expect(tokens.invalidated).toHaveLength(1);
+    expect(outcome).toMatchObject({ lastError: expect.stringContaining('401') });
+  });
+
+  it('does not refresh a second time when a 401 follows a transient failure after the first refresh', async () => {
+    // Prepare
+    const { deps, deadline, tokens } = setup([
+      { status: 401 },
+      { status: 503 },
+      { status: 401 },
+      { status: 200 },
+    ]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'undelivered', attempts: 3 });
+    expect(tokens.invalidated).toHaveLength(1);
+  });
+
+  it('rejects a 400 immediately, after a single attempt and no wait', async () => {
+    // Prepare
+    const { deps, deadline, receiver, clock } = setup([{ status: 400 }, { status: 200 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({
+      status: 'rejected',
+      attempts: 1,
+      httpStatus: 400,
+      lastError: 'ONEiO receiver answered 400',
+    });
+    expect(receiver.requests).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it.each([403, 404, 413, 422])('rejects a %i without retrying', async (status) => {
+    // Prepare
+    const { deps, deadline, receiver } = setup([{ status }, { status: 200 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'rejected', httpStatus: status, attempts: 1 });
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('waits at least as long as a 429 Retry-After asks when it fits the budget', async () => {
+    // Prepare: the jitter alone would wait 0 ms
+    const { deps, deadline, receiver, clock } = setup([{ status: 429, retryAfter: '3' }, { status: 200 }], {
+      random: 0,
+    });
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'delivered', attempts: 2 });
+    expect(clock.sleeps).toHaveLength(1);
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(3_000);
+    const [first, second] = receiver.requests;
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(3_000);
+  });
+
+  it('honours a Retry-After given as an HTTP date', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const retryAt = new Date(clock.now() + 2_000).toUTCString();
+    const receiver = new ScriptedReceiver([{ status: 503, retryAfter: retryAt }, { status: 200 }], clock);
+    const deps: DeliverDeps = {
+      tokens: new FakeTokenSource(),
+      receiver,
+      now: clock.now,
+      sleep: clock.sleep,
+      random: () => 0,
+    };
+
+    // Act
+    await deliver(MESSAGE, clock.now() + BUDGET_MS, deps);
+
+    // Assess
+    expect(receiver.requests[1]?.at).toBeGreaterThanOrEqual(Date.parse(retryAt));
+  });
+
+  it('leaves a message undelivered without waiting when Retry-After does not fit the budget', async () => {
+    // Prepare
+    const { deps, deadline, receiver, clock } = setup([{ status: 429, retryAfter: '120' }, { status: 200 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'undelivered', attempts: 1, lastError: 'ONEiO receiver answered 429' });
+    expect(receiver.requests).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('stops when the budget is spent, every attempt starting with enough time left', async () => {
+    // Prepare: ONEiO is down for longer than the budget; each attempt takes 100 ms
+    const { deps, deadline, receiver, clock } = setup([{ status: 503 }], { latencyMs: 100 });
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'undelivered', lastError: 'ONEiO receiver answered 503' });
+    expect(outcome.attempts).toBe(receiver.requests.length);
+    expect(outcome.attempts).toBeGreaterThan(3);
+    expect(outcome.attempts).toBeLessThanOrEqual(12);
+    for (const request of receiver.requests) {
+      expect(deadline - request.at).toBeGreaterThanOrEqual(POLICY.minAttemptMs);
+    }
+    expect(clock.now()).toBeLessThanOrEqual(deadline);
+  });
+
+  it('makes no attempt when less than the minimum attempt time is left', async () => {
+    // Prepare
+    const { deps, clock, receiver, tokens } = setup([{ status: 200 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, clock.now() + POLICY.minAttemptMs - 1, deps);
+
+    // Assess
+    expect(outcome).toEqual({
+      status: 'undelivered',
+      attempts: 0,
+      lastError: 'no attempt fitted in the time budget',
+    });
+    expect(tokens.gets).toEqual([]);
+    expect(receiver.requests).toEqual([]);
+  });
+
+  it('retries when no token is available, then leaves the message undelivered', async () => {
+    // Prepare
+    const { deps, deadline, receiver, tokens } = setup([{ status: 200 }]);
+    tokens.failGets(new TokenUnavailableError('Token endpoint unreachable (ECONNREFUSED)'));
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({
+      status: 'undelivered',
+      attempts: 0,
+      lastError: 'Token endpoint unreachable (ECONNREFUSED)',
+    });
+    expect(tokens.gets.length).toBeGreaterThan(1);
+    expect(receiver.requests).toEqual([]);
+  });
+
+  it('delivers once a token becomes available again', async () => {
+    // Prepare
+    const { deps, deadline, tokens } = setup([{ status: 200 }]);
+    tokens.failGets(new TokenUnavailableError('lease held by a stuck refresher'), 2);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'delivered', attempts: 1 });
+    expect(tokens.gets).toHaveLength(3);
+  });
+
+  it('lets an unexpected error (a bug, not a relay failure) escape instead of retrying it', async () => {
+    // Prepare
+    const { deps, deadline, receiver } = setup([
+      new TypeError('cannot read properties of undefined'),
+      { status: 200 },
+    ]);
+
+    // Act
+    const delivering = deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    await expect(delivering).rejects.toThrow(TypeError);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('gives every request its own AbortSignal, not yet aborted when the request starts', async () => {
+    // Prepare
+    const { deps, deadline, receiver } = setup([{ status: 503 }, networkError(), { status: 200 }]);
+    const abortedAtStart: boolean[] = [];
+    const send = receiver.send.bind(receiver);
+    receiver.send = (body, token, options) => {
+      abortedAtStart.push(options.signal?.aborted ?? true);
+      return send(body, token, options);
+    };
+
+    // Act
+    await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    const signals = receiver.requests.map((r) => r.signal);
+    expect(signals).toHaveLength(3);
+    for (const signal of signals) expect(signal).toBeInstanceOf(AbortSignal);
+    expect(new Set(signals).size).toBe(3);
+    expect(abortedAtStart).toEqual([false, false, false]);
+  });
+
+  it('aborts a request that outlives the request timeout', async () => {
+    // Prepare: a receiver that never answers on its own; a 20 ms request timeout (real time)
+    const clock = new FakeClock();
+    let seen: AbortSignal | undefined;
+    const deps: DeliverDeps = {
+      tokens: new FakeTokenSource(),
+      receiver: {
+        send: (_body, _token, { signal }) =>
+          new Promise((_resolve, reject) => {
+            seen = signal;
+            signal?.addEventListener('abort', () => {
+              clock.advance(BUDGET_MS); // nothing is left for another attempt
+              reject(new ReceiverNetworkError('ONEiO receiver unreachable (TimeoutError)'));
+            });
+          }),
+      },
+      now: clock.now,
+      sleep: clock.sleep,
+    };
+
+    // Act
+    const outcome = await deliver(MESSAGE, clock.now() + BUDGET_MS, deps, {
+      ...POLICY,
+      requestTimeoutMs: 20,
+    });
+
+    // Assess
+    expect(seen?.aborted).toBe(true);
+    expect((seen?.reason as Error | undefined)?.name).toBe('TimeoutError');
+    expect(outcome).toEqual({
+      status: 'undelivered',
+      attempts: 1,
+      lastError: 'ONEiO receiver unreachable (TimeoutError)',
+    });
+  });
+});
