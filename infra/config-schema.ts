@@ -1,0 +1,272 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { type EventPattern, Match } from 'aws-cdk-lib/aws-events';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULTS } from '../functions/relay/contract';
+import {
+  parseSourceDeclarations,
+  SourceDeclarationError,
+  type SourceDeclarations,
+} from '../functions/relay/core/inbound/source-declaration';
+
+/** The ONEiO endpoints of one environment (see the ONEiO facts in the project's shared notes). */
+export interface OneioEndpoints {
+  /** OAuth 2.0 token endpoint, `https://…/oauth2/token`. */
+  readonly tokenUrl: string;
+  /** REST receiver the relay POSTs every message to, `https://…/api/v2`. */
+  readonly receiverUrl: string;
+}
+
+/** Where the relay's two secrets live. */
+export interface RelaySecretNames {
+  /**
+   * Name of an existing secret holding `{"client_id": "…", "client_secret": "…"}`, imported by name.
+   *
+   * @default - the stack creates the secret (generated name, see the `CredentialsSecretName` output)
+   */
+  readonly credentials?: string;
+  /**
+   * Name of an existing secret holding `{"<source>": "<signing secret>"}`, imported by name. May be the same
+   * secret as `credentials`: the relay ignores keys it does not know.
+   *
+   * @default - the stack creates the secret (generated name, see the `SigningSecretsSecretName` output)
+   */
+  readonly signingSecrets?: string;
+}
+
+/** One EventBridge rule on the default bus whose matching events are relayed to ONEiO. */
+export interface RelayEventRule {
+  /** Construct id of the rule, unique per environment (letters, digits, dashes). The rule's name is generated. */
+  readonly id: string;
+  /** @default - no description */
+  readonly description?: string;
+  /**
+   * EventBridge pattern, in CDK's spelling (`detailType`, not `detail-type`). Must name a `source`, so a rule can
+   * never relay every event of the account by accident.
+   */
+  readonly eventPattern: EventPattern;
+}
+
+/** Stage-wide throttling of the webhook API (API Gateway answers `429` above it, the function is not invoked). */
+export interface ApiThrottling {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Requests allowed in a burst above the steady rate. */
+  readonly burstLimit: number;
+}
+
+/** Everything that differs between two deployments of the relay. */
+export interface OneioRelayProps {
+  /** Environment name, lower case (`qa`, `prod`): the stack is `OneioRelay-<name>`, resources are tagged with it. */
+  readonly environmentName: string;
+  readonly oneio: OneioEndpoints;
+  /** @default - both secrets are created by the stack */
+  readonly secretNames?: RelaySecretNames;
+  /** Webhook sources accepted on `POST /webhooks/{source}`, validated with `parseSourceDeclarations`. */
+  readonly sources: SourceDeclarations;
+  /**
+   * Largest accepted inbound body, in bytes.
+   *
+   * @default DEFAULTS.maxBodyBytes from functions/relay/contract.ts (256 KiB)
+   */
+  readonly maxBodyBytes?: number;
+  /** @default - no EventBridge rule: the relay only receives webhooks */
+  readonly eventRules?: readonly RelayEventRule[];
+  readonly throttling: ApiThrottling;
+  /**
+   * Reserved concurrency of the function: caps what the relay can take from the account's pool and the load it
+   * can put on ONEiO.
+   *
+   * @default - unreserved (shares the account's unreserved pool)
+   */
+  readonly reservedConcurrency?: number;
+  /** Retention of the function's and the API's log groups. */
+  readonly logRetention: RetentionDays;
+  /** What happens to stateful resources (table, created secrets, log groups, queue) when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy.DESTROY | RemovalPolicy.RETAIN;
+  /**
+   * DynamoDB point-in-time recovery on the relay table (outbox items are messages not yet delivered).
+   *
+   * @default true
+   */
+  readonly pointInTimeRecovery?: boolean;
+  /** @default - alarms go to the SNS topic only; subscribe to it yourself */
+  readonly alarmEmail?: string;
+}
+
+/** One environment's configuration: the construct's props plus where the stack is deployed. */
+export interface RelayConfig extends OneioRelayProps {
+  /** @default - CDK_DEFAULT_ACCOUNT, i.e. the account of the credentials the CLI runs with */
+  readonly account?: string;
+  /** @default - CDK_DEFAULT_REGION, i.e. the region of the CLI's profile */
+  readonly region?: string;
+}
+
+export class RelayConfigError extends Error {
+  override readonly name = 'RelayConfigError';
+}
+
+/**
+ * Checks one environment's configuration before any resource is built and returns it with the sources parsed.
+ * Throws {@link RelayConfigError} whose message names the field, e.g. `prod.throttling.burstLimit must be …`.
+ */
+export function validateConfig<T extends OneioRelayProps>(config: T): T {
+  const env = config.environmentName;
+  if (typeof env !== 'string' || !/^[a-z][a-z0-9-]{0,19}$/.test(env)) {
+    throw new RelayConfigError(
+      `environmentName must be 1-20 lower-case letters, digits or dashes, starting with a letter (got ${JSON.stringify(env)})`,
+    );
+  }
+  const fail: Fail = (field, rule, ...value) => {
+    const got = value.length > 0 ? ` (got ${show(value[0])})` : '';
+    throw new RelayConfigError(`${env}.${field} must be ${rule}${got}`);
+  };
+
+  const target = config as Partial<RelayConfig>;
+  if (target.account !== undefined && !/^\d{12}$/.test(target.account)) {
+    fail('account', 'a 12-digit AWS account id', target.account);
+  }
+  if (target.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(target.region)) {
+    fail('region', 'an AWS region like eu-west-1', target.region);
+  }
+
+  checkHttpsUrl(config.oneio?.tokenUrl, 'oneio.tokenUrl', fail);
+  checkHttpsUrl(config.oneio?.receiverUrl, 'oneio.receiverUrl', fail);
+
+  for (const key of ['credentials', 'signingSecrets'] as const) {
+    const name = config.secretNames?.[key];
+    // Secrets Manager's own name rule; the relay passes the name as SecretId, so it must be usable as one.
+    if (name !== undefined && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
+      fail(`secretNames.${key}`, 'a Secrets Manager secret name (letters, digits and /_+=.@-)', name);
+    }
+  }
+
+  let sources: SourceDeclarations;
+  try {
+    sources = parseSourceDeclarations(config.sources);
+  } catch (error) {
+    if (error instanceof SourceDeclarationError) throw new RelayConfigError(`${env}.${error.message}`);
+    throw error;
+  }
+
+  // The declarations travel to the function as one environment variable, and Lambda caps them all at 4 KB.
+  if (Buffer.byteLength(JSON.stringify(sources)) > 2048) {
+    fail('sources', 'at most 2048 bytes as JSON (Lambda allows 4 KB of environment variables in all)');
+  }
+
+  const maxBodyBytes = config.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
+  // A body the relay could not deliver at once is queued whole in one DynamoDB item, whose hard limit is 400 KB.
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > 400 * 1024) {
+    fail(
+      'maxBodyBytes',
+      'an integer between 1 and 409600 (one DynamoDB item must hold a queued body)',
+      maxBodyBytes,
+    );
+  }
+
+  checkEventRules(config.eventRules ?? [], fail);
+
+  const { rateLimit, burstLimit } = config.throttling ?? {};
+  // Above API Gateway's default account quota (10,000 rps, burst 5,000) a stage limit has no effect.
+  if (typeof rateLimit !== 'number' || !Number.isFinite(rateLimit) || rateLimit <= 0 || rateLimit > 10_000) {
+    fail('throttling.rateLimit', 'a number of requests per second above 0 and at most 10000', rateLimit);
+  }
+  if (!Number.isInteger(burstLimit) || (burstLimit as number) < 1 || (burstLimit as number) > 5_000) {
+    fail('throttling.burstLimit', 'an integer between 1 and 5000', burstLimit);
+  }
+
+  const reserved = config.reservedConcurrency;
+  // 0 would stop the function entirely; that is an outage, not a setting.
+  if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
+    fail('reservedConcurrency', 'an integer of at least 1 (or left out)', reserved);
+  }
+
+  if (!(Object.values(RetentionDays) as unknown[]).includes(config.logRetention)) {
+    fail('logRetention', 'a RetentionDays value', config.logRetention);
+  }
+  if (config.removalPolicy !== RemovalPolicy.DESTROY && config.removalPolicy !== RemovalPolicy.RETAIN) {
+    fail('removalPolicy', 'RemovalPolicy.DESTROY or RemovalPolicy.RETAIN', config.removalPolicy);
+  }
+  if (config.pointInTimeRecovery !== undefined && typeof config.pointInTimeRecovery !== 'boolean') {
+    fail('pointInTimeRecovery', 'true or false', config.pointInTimeRecovery);
+  }
+  if (config.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.alarmEmail)) {
+    fail('alarmEmail', 'an e-mail address', config.alarmEmail);
+  }
+
+  return { ...config, sources };
+}
+
+/** Throws naming the field; `value`, when passed, is quoted in the message so the operator sees what was read. */
+type Fail = (field: string, rule: string, ...value: [unknown?]) => never;
+
+function show(value: unknown): string {
+  return typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
+}
+
+function checkHttpsUrl(value: unknown, field: string, fail: Fail): void {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  // Credentials in the URL would end up in the function's environment and in every log line that prints it.
+  if (
+    url === undefined ||
+    url.protocol !== 'https:' ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.hash
+  ) {
+    fail(field, 'an https:// URL without credentials or fragment', value);
+  }
+}
+
+/** The fields of CDK's `EventPattern`; anything else is a typo (often `detail-type` for `detailType`). */
+const EVENT_PATTERN_FIELDS: readonly string[] = [
+  'version',
+  'id',
+  'detailType',
+  'source',
+  'account',
+  'time',
+  'region',
+  'resources',
+  'detail',
+];
+
+function checkEventRules(rules: readonly RelayEventRule[], fail: Fail): void {
+  if (!Array.isArray(rules)) fail('eventRules', 'a list of rules');
+  const seen = new Set<string>();
+  rules.forEach((rule, i) => {
+    const at = `eventRules[${i}]`;
+    if (typeof rule?.id !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(rule.id)) {
+      fail(`${at}.id`, 'letters, digits and dashes, starting with a letter', rule?.id);
+    }
+    if (seen.has(rule.id)) fail(`${at}.id`, 'unique within the environment', rule.id);
+    seen.add(rule.id);
+    const pattern: unknown = rule.eventPattern;
+    if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern)) {
+      fail(`${at}.eventPattern`, 'an EventBridge pattern object');
+    }
+    for (const [key, value] of Object.entries(pattern as Record<string, unknown>)) {
+      if (!EVENT_PATTERN_FIELDS.includes(key)) {
+        fail(
+          `${at}.eventPattern.${key}`,
+          `one of ${EVENT_PATTERN_FIELDS.join(', ')} (CDK spells detail-type detailType)`,
+        );
+      }
+      if (key !== 'detail' && !isMatcherList(value)) {
+        fail(`${at}.eventPattern.${key}`, 'a non-empty list of values or an events.Match matcher');
+      }
+    }
+    if ((pattern as EventPattern).source === undefined) {
+      fail(`${at}.eventPattern.source`, 'set, so the rule cannot relay every event on the bus');
+    }
+  });
+}
+
+function isMatcherList(value: unknown): boolean {
+  // `Match.prefix()` and friends are typed as string[] but are Match objects that resolve at synth.
+  return (Array.isArray(value) && value.length > 0) || value instanceof Match;
+}
