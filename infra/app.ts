@@ -1,0 +1,4 @@
+import { App } from 'aws-cdk-lib';
+import { addRelayStacks } from './relay-app';
+
+addRelayStacks(new App());

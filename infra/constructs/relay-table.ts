@@ -1,0 +1,107 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { TABLE } from '../../functions/relay/contract';
+
+/**
+ * The DynamoDB calls the relay makes on its table, and nothing else: token store (read, lease and publish with
+ * conditional Put/Update, invalidate), de-duplication records (conditional Put), outbox (Put, Update to claim and
+ * reschedule, Delete on delivery, Query for due items). A new SDK call in functions/relay needs its action here,
+ * and the IAM test pins this list. No Scan, no Batch*, no DescribeTable, no ConditionCheckItem.
+ */
+export const RELAY_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+] as const;
+
+/** Index queries are reads by key range; nothing else is possible on an index. */
+const RELAY_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+
+type KeyType = 'S' | 'N' | 'B';
+
+interface IndexLayout {
+  readonly name: string;
+  readonly partitionKey: { readonly name: string; readonly type: KeyType };
+  readonly sortKey?: { readonly name: string; readonly type: KeyType };
+}
+
+/** The part of contract.ts `TABLE` the stack builds from; `globalIndexes` appears once the outbox needs one. */
+interface TableLayout {
+  readonly partitionKey: string;
+  readonly ttlAttribute: string;
+  readonly globalIndexes?: readonly IndexLayout[];
+}
+
+const ATTRIBUTE_TYPES: Readonly<Record<KeyType, AttributeType>> = {
+  S: AttributeType.STRING,
+  N: AttributeType.NUMBER,
+  B: AttributeType.BINARY,
+};
+
+export interface RelayTableProps {
+  readonly removalPolicy: RemovalPolicy;
+  readonly pointInTimeRecovery: boolean;
+  /** @default false */
+  readonly deletionProtection?: boolean;
+  /** Layout to build. @default TABLE from functions/relay/contract.ts */
+  readonly layout?: TableLayout;
+}
+
+/**
+ * The relay's single table (token items, de-duplication records, outbox items), laid out as contract.ts says, with
+ * {@link RelayTable.grantRelayAccess} granting exactly the calls the code makes.
+ */
+export class RelayTable extends Construct {
+  readonly table: Table;
+  /** Names of the global secondary indexes, in contract order. */
+  readonly indexNames: readonly string[];
+
+  constructor(scope: Construct, id: string, props: RelayTableProps) {
+    super(scope, id);
+    const layout: TableLayout = props.layout ?? TABLE;
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: layout.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: layout.ttlAttribute,
+      // Traffic is spiky (webhook storms, the outbox sweep) and small on average: on-demand costs nothing idle.
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      // AWS-managed key: encrypted at rest, and DynamoDB authorises the key use itself, so the function role
+      // needs no KMS permission.
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery },
+      deletionProtection: props.deletionProtection ?? false,
+      removalPolicy: props.removalPolicy,
+    });
+    for (const index of layout.globalIndexes ?? []) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey.name, type: ATTRIBUTE_TYPES[index.partitionKey.type] },
+        ...(index.sortKey && {
+          sortKey: { name: index.sortKey.name, type: ATTRIBUTE_TYPES[index.sortKey.type] },
+        }),
+      });
+    }
+    this.indexNames = (layout.globalIndexes ?? []).map((index) => index.name);
+  }
+
+  /**
+   * Grants {@link RELAY_TABLE_ACTIONS} on the table, and Query on each index by exact ARN. Written out instead of
+   * `grantReadWriteData`, which would add Batch*, Scan, DescribeTable and ConditionCheckItem.
+   */
+  grantRelayAccess(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...RELAY_TABLE_ACTIONS], resources: [this.table.tableArn] }),
+    );
+    if (this.indexNames.length > 0) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: [...RELAY_INDEX_ACTIONS],
+          resources: this.indexNames.map((name) => `${this.table.tableArn}/index/${name}`),
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,215 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULTS, ENV, type EnvName } from '../functions/relay/contract';
+import { type OneioRelayProps, validateConfig } from './config-schema';
+import { RelayAlarms } from './constructs/relay-alarms';
+import { RelaySecret, type RelaySecretResource } from './constructs/relay-secret';
+import { RelayTable } from './constructs/relay-table';
+import { WebhookApi } from './constructs/webhook-api';
+
+export type { OneioRelayProps } from './config-schema';
+
+const PROJECT_ROOT = path.join(__dirname, '..');
+/** The function's entry point; it exports `handler`. */
+export const RELAY_ENTRY = path.join(PROJECT_ROOT, 'functions', 'relay', 'handler.ts');
+
+/**
+ * Webhook senders give up after ~10 s (GitHub) and API Gateway after 30 s: the webhook path answers within
+ * ~8 s of its own budget, and 25 s leaves the EventBridge path room to retry without ever outliving the API's
+ * integration timeout.
+ */
+const FUNCTION_TIMEOUT = Duration.seconds(25);
+/**
+ * Lambda gives CPU in proportion to memory. The relay is I/O-bound, but cold start (parsing a bundle with the AWS
+ * SDK inside) and TLS handshakes to ONEiO are CPU work on the webhook's critical path; 512 MB roughly halves them
+ * against 128 MB while an idle arm64 function still costs nothing.
+ */
+const FUNCTION_MEMORY_MB = 512;
+
+/**
+ * The relay for one environment: function, table, secrets, webhook API, EventBridge rules, dead-letter queue,
+ * alarms, and a role that can do exactly what the code does.
+ */
+export class OneioRelay extends Construct {
+  readonly handler: NodejsFunction;
+  readonly role: Role;
+  readonly functionLogGroup: LogGroup;
+  readonly table: Table;
+  readonly credentialsSecret: RelaySecretResource;
+  readonly signingSecretsSecret: RelaySecretResource;
+  readonly api: HttpApi;
+  /** `https://…/webhooks/`; a sender's URL is this plus its source name. */
+  readonly webhookBaseUrl: string;
+  /** Receives EventBridge events whose delivery to the function failed and failed asynchronous invocations. */
+  readonly deadLetterQueue: Queue;
+  readonly eventRules: readonly Rule[];
+  readonly alarms: RelayAlarms;
+
+  constructor(scope: Construct, id: string, props: OneioRelayProps) {
+    super(scope, id);
+    const config = validateConfig(props);
+    const removalPolicy = config.removalPolicy;
+
+    const relayTable = new RelayTable(this, 'Store', {
+      removalPolicy,
+      pointInTimeRecovery: config.pointInTimeRecovery ?? true,
+      // A retained table is production data: guard it against a console click or a replacing deploy too.
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+    });
+    this.table = relayTable.table;
+    if (!(config.pointInTimeRecovery ?? true)) {
+      Validations.of(this.table).acknowledge({
+        id: 'AwsSolutions-DDB3',
+        reason:
+          `PITR is switched off in ${config.environmentName} by its config: the table holds a cached OAuth ` +
+          'token, de-duplication records and test-traffic outbox items, all recreated or disposable.',
+      });
+    }
+
+    const credentials = new RelaySecret(this, 'Credentials', {
+      purpose: 'ONEiO endpoint credentials {"client_id","client_secret"}',
+      ...(config.secretNames?.credentials !== undefined && {
+        existingSecretName: config.secretNames.credentials,
+      }),
+      placeholderTemplate: { client_id: 'REPLACE_ME' },
+      generateStringKey: 'client_secret',
+      removalPolicy,
+    });
+    const signingSecrets = new RelaySecret(this, 'SigningSecrets', {
+      purpose: 'inbound webhook signing secrets {"<source>": "<secret>"}',
+      ...(config.secretNames?.signingSecrets !== undefined && {
+        existingSecretName: config.secretNames.signingSecrets,
+      }),
+      // `_placeholder` can never be a source name, so every source fails closed (401) until the operator sets
+      // the real secrets.
+      placeholderTemplate: {},
+      generateStringKey: '_placeholder',
+      removalPolicy,
+    });
+    this.credentialsSecret = credentials.secret;
+    this.signingSecretsSecret = signingSecrets.secret;
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself the dead-letter queue of the EventBridge targets and of the function's " +
+        'asynchronous invocations; nothing consumes it automatically, an operator inspects and redrives it.',
+    });
+
+    this.functionLogGroup = new LogGroup(this, 'FunctionLogs', {
+      retention: config.logRetention,
+      removalPolicy,
+    });
+    // An own role instead of the default one, which would attach AWSLambdaBasicExecutionRole (logs:* on every
+    // log group of the account).
+    this.role = new Role(this, 'FunctionRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `oneio-relay ${config.environmentName} function role`,
+    });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        // The log group's Arn attribute ends in `:*`, which covers the log streams Lambda names at run time.
+        resources: [this.functionLogGroup.logGroupArn],
+      }),
+    );
+    relayTable.grantRelayAccess(this.role);
+    credentials.grantGetValue(this.role);
+    signingSecrets.grantGetValue(this.role);
+
+    const environment: Record<EnvName, string> = {
+      [ENV.tokenUrl]: config.oneio.tokenUrl,
+      [ENV.receiverUrl]: config.oneio.receiverUrl,
+      [ENV.credentialsSecretId]: credentials.secretId,
+      [ENV.signingSecretsSecretId]: signingSecrets.secretId,
+      [ENV.tableName]: this.table.tableName,
+      [ENV.sources]: JSON.stringify(config.sources),
+      [ENV.maxBodyBytes]: String(config.maxBodyBytes ?? DEFAULTS.maxBodyBytes),
+    };
+    this.handler = new NodejsFunction(this, 'Function', {
+      description: `oneio-relay ${config.environmentName}: webhooks and EventBridge events to ONEiO`,
+      entry: RELAY_ENTRY,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: FUNCTION_MEMORY_MB,
+      timeout: FUNCTION_TIMEOUT,
+      role: this.role,
+      logGroup: this.functionLogGroup,
+      loggingFormat: LoggingFormat.JSON,
+      ...(config.reservedConcurrency !== undefined && {
+        reservedConcurrentExecutions: config.reservedConcurrency,
+      }),
+      environment: {
+        ...environment,
+        POWERTOOLS_SERVICE_NAME: 'oneio-relay',
+        POWERTOOLS_METRICS_NAMESPACE: 'OneioRelay',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        // Stack traces still map to file and line; leaving the sources out keeps the bundle small.
+        sourcesContent: false,
+        format: OutputFormat.CJS,
+        // Ship the SDK version the tests ran against, not whatever the runtime carries this month.
+        bundleAwsSDK: true,
+      },
+      // Async invocations (EventBridge): Lambda retries twice, then the event goes to the dead-letter queue.
+      retryAttempts: 2,
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+    const webhookApi = new WebhookApi(this, 'Webhooks', {
+      handler: this.handler,
+      throttling: config.throttling,
+      logRetention: config.logRetention,
+      removalPolicy,
+    });
+    this.api = webhookApi.api;
+    this.webhookBaseUrl = webhookApi.webhookBaseUrl;
+
+    this.eventRules = (config.eventRules ?? []).map(
+      (rule) =>
+        new Rule(this, `Rule-${rule.id}`, {
+          ...(rule.description !== undefined && { description: rule.description }),
+          eventPattern: rule.eventPattern,
+          targets: [
+            new LambdaFunction(this.handler, {
+              deadLetterQueue: this.deadLetterQueue,
+              // EventBridge only retries handing the event to Lambda's async queue, which fails rarely and
+              // briefly; after that the event is kept in the dead-letter queue rather than retried for 24 h.
+              retryAttempts: 8,
+              maxEventAge: Duration.hours(2),
+            }),
+          ],
+        }),
+    );
+
+    this.alarms = new RelayAlarms(this, 'Alarms', {
+      environmentName: config.environmentName,
+      handler: this.handler,
+      api: this.api,
+      deadLetterQueue: this.deadLetterQueue,
+      ...(config.alarmEmail !== undefined && { alarmEmail: config.alarmEmail }),
+    });
+  }
+}
