@@ -12,6 +12,7 @@ import { FakeClock, FakeTokenSource, type Scripted, ScriptedReceiver } from './f
 const MESSAGE: OutboundMessage = {
   relayId: 'relay-1',
   source: 'demo',
+  deliveryId: 'delivery-1',
   body: '{"id": 12345678901234567890123, "b": 1, "a": 2}',
 };
 /** The webhook path's budget. */

@@ -1,0 +1,172 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { OutboundMessage } from '../../functions/relay/core/delivery/deliver';
+import {
+  NO_OUTBOX,
+  NotKeptError,
+  type RelayDeps,
+  relay,
+  type Undelivered,
+  type UndeliveredSink,
+} from '../../functions/relay/core/relay';
+import { FakeClock, FakeTokenSource, type Scripted, ScriptedReceiver } from './fakes';
+
+const MESSAGE: OutboundMessage = {
+  relayId: 'relay-1',
+  source: 'demo',
+  deliveryId: 'delivery-1',
+  body: '{"ticket":1}',
+};
+
+/** A sink that records what it is given and keeps it the way it is told to. */
+function recordingSink(keep: (outcome: Undelivered) => Promise<'queued' | 'parked'>) {
+  const kept: Array<{ message: OutboundMessage; outcome: Undelivered }> = [];
+  const sink: UndeliveredSink = {
+    keep: vi.fn(async (message: OutboundMessage, outcome: Undelivered) => {
+      kept.push({ message, outcome });
+      return keep(outcome);
+    }),
+  };
+  return { sink, kept };
+}
+
+function deps(script: readonly Scripted[], sink: UndeliveredSink): { deps: RelayDeps; deadline: number } {
+  const clock = new FakeClock();
+  return {
+    deps: {
+      tokens: new FakeTokenSource(),
+      receiver: new ScriptedReceiver(script, clock, 100),
+      sink,
+      now: clock.now,
+      sleep: clock.sleep,
+      random: () => 0.5,
+    },
+    deadline: clock.now() + 8_000,
+  };
+}
+
+describe('relay', () => {
+  it('returns a delivered message without bothering the sink', async () => {
+    // Prepare
+    const { sink } = recordingSink(async () => 'queued');
+    const { deps: relayDeps, deadline } = deps([{ status: 200 }], sink);
+
+    // Act
+    const result = await relay(MESSAGE, deadline, relayDeps);
+
+    // Assess
+    expect(result).toEqual({ status: 'delivered', attempts: 1 });
+    expect(sink.keep).not.toHaveBeenCalled();
+  });
+
+  it('hands an undelivered message to the sink and reports it queued', async () => {
+    // Prepare
+    const { sink, kept } = recordingSink(async () => 'queued');
+    const { deps: relayDeps, deadline } = deps([{ status: 503 }], sink);
+
+    // Act
+    const result = await relay(MESSAGE, deadline, relayDeps);
+
+    // Assess
+    expect(kept).toHaveLength(1);
+    expect(kept[0]?.message).toBe(MESSAGE);
+    expect(kept[0]?.outcome).toMatchObject({
+      status: 'undelivered',
+      lastError: 'ONEiO receiver answered 503',
+    });
+    expect(result).toEqual({
+      status: 'queued',
+      attempts: kept[0]?.outcome.attempts,
+      lastError: 'ONEiO receiver answered 503',
+    });
+  });
+
+  it('hands a rejected message to the sink, which parks it', async () => {
+    // Prepare
+    const { sink, kept } = recordingSink(async (outcome) =>
+      outcome.status === 'rejected' ? 'parked' : 'queued',
+    );
+    const { deps: relayDeps, deadline } = deps([{ status: 422 }], sink);
+
+    // Act
+    const result = await relay(MESSAGE, deadline, relayDeps);
+
+    // Assess
+    expect(kept[0]?.outcome).toEqual({
+      status: 'rejected',
+      attempts: 1,
+      httpStatus: 422,
+      lastError: 'ONEiO receiver answered 422',
+    });
+    expect(result).toEqual({ status: 'parked', attempts: 1, lastError: 'ONEiO receiver answered 422' });
+  });
+
+  it('fails when the sink cannot keep the message, saying why', async () => {
+    // Prepare
+    const sink: UndeliveredSink = {
+      keep: async () => {
+        throw new NotKeptError('Outbox write refused (ProvisionedThroughputExceededException)');
+      },
+    };
+    const { deps: relayDeps, deadline } = deps([{ status: 503 }], sink);
+
+    // Act
+    const result = await relay(MESSAGE, deadline, relayDeps);
+
+    // Assess
+    expect(result.status).toBe('failed');
+    expect(result).toMatchObject({
+      lastError: 'ONEiO receiver answered 503; Outbox write refused (ProvisionedThroughputExceededException)',
+    });
+  });
+
+  it('fails on an unexpected sink error without repeating its message, which may hold anything', async () => {
+    // Prepare
+    const sink: UndeliveredSink = {
+      keep: async () => {
+        throw new Error('item {"body":"customer data"} could not be marshalled');
+      },
+    };
+    const { deps: relayDeps, deadline } = deps([{ status: 503 }], sink);
+
+    // Act
+    const result = await relay(MESSAGE, deadline, relayDeps);
+
+    // Assess
+    expect(result).toMatchObject({
+      status: 'failed',
+      lastError: 'ONEiO receiver answered 503; the outbox write failed',
+    });
+  });
+
+  it('fails with NO_OUTBOX, so the sender is told to retry', async () => {
+    // Prepare
+    const { deps: relayDeps, deadline } = deps([{ status: 503 }], NO_OUTBOX);
+
+    // Act
+    const result = await relay(MESSAGE, deadline, relayDeps);
+
+    // Assess
+    expect(result).toMatchObject({
+      status: 'failed',
+      lastError: 'ONEiO receiver answered 503; No durable outbox is configured',
+    });
+    expect(result.attempts).toBeGreaterThan(0);
+  });
+
+  it('uses the retry policy it is given', async () => {
+    // Prepare: the policy wants more time per attempt than the whole budget
+    const { sink, kept } = recordingSink(async () => 'queued');
+    const { deps: relayDeps, deadline } = deps([{ status: 200 }], sink);
+    const withPolicy: RelayDeps = {
+      ...relayDeps,
+      retryPolicy: { baseDelayMs: 200, maxDelayMs: 2_000, requestTimeoutMs: 5_000, minAttemptMs: 10_000 },
+    };
+
+    // Act
+    const result = await relay(MESSAGE, deadline, withPolicy);
+
+    // Assess
+    expect(result).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(kept[0]?.outcome.lastError).toBe('no attempt fitted in the time budget');
+  });
+});
