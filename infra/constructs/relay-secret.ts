@@ -36,15 +36,21 @@ export class RelaySecret extends Construct {
   /** What the function passes as `SecretId`: the ARN of a created secret, the name of an imported one. */
   readonly secretId: string;
   readonly imported: boolean;
+  /**
+   * The IAM resource for this secret. An imported-by-name secret's ARN ends in six random characters AWS appends
+   * at creation, which a name cannot know: `-??????` (`?` matches exactly one character) is the narrowest pattern
+   * IAM offers, and it still names that one secret.
+   */
+  private readonly policyResource: string;
 
   constructor(scope: Construct, id: string, props: RelaySecretProps) {
     super(scope, id);
     if (props.existingSecretName !== undefined) {
       this.imported = true;
       this.secret = Secret.fromSecretNameV2(this, 'Secret', props.existingSecretName);
-      // The ARN of an imported-by-name secret ends in `-??????` (six characters AWS appends); the name alone
-      // resolves it at run time.
+      // GetSecretValue resolves a name to the secret whatever its ARN suffix.
       this.secretId = props.existingSecretName;
+      this.policyResource = `${this.secret.secretArn}-??????`;
     } else {
       this.imported = false;
       const secret = new Secret(this, 'Secret', {
@@ -64,17 +70,14 @@ export class RelaySecret extends Construct {
       });
       this.secret = secret;
       this.secretId = secret.secretArn;
+      this.policyResource = secret.secretArn;
     }
   }
 
-  /**
-   * Grants `secretsmanager:GetSecretValue` on this secret only (not DescribeSecret, which the code never calls).
-   * For an imported secret the resource is `arn:…:secret:<name>-??????`: AWS appends six random characters to
-   * every secret ARN, and `?` matches exactly one character, so the pattern still names that one secret.
-   */
+  /** Grants `secretsmanager:GetSecretValue` on this secret only (not DescribeSecret, which the code never calls). */
   grantGetValue(grantee: IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] }),
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.policyResource] }),
     );
   }
 }
