@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { type EventPattern, Match } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DEFAULTS } from '../functions/relay/contract';
+import { DEFAULTS, MAX_BODY_BYTES_LIMIT } from '../functions/relay/contract';
 import {
   parseSourceDeclarations,
   SourceDeclarationError,
@@ -69,6 +69,18 @@ export interface OneioRelayProps {
    * @default DEFAULTS.maxBodyBytes from functions/relay/contract.ts (256 KiB)
    */
   readonly maxBodyBytes?: number;
+  /**
+   * How long a delivery id is remembered, so a sender's retry of the same webhook is not relayed twice.
+   *
+   * @default DEFAULTS.dedupTtlSeconds from functions/relay/contract.ts (24 h)
+   */
+  readonly dedupTtlSeconds?: number;
+  /**
+   * How long the outbox keeps retrying an undelivered message before parking it for the operator.
+   *
+   * @default DEFAULTS.outboxMaxAgeSeconds from functions/relay/contract.ts (24 h)
+   */
+  readonly outboxMaxAgeSeconds?: number;
   /** @default - no EventBridge rule: the relay only receives webhooks */
   readonly eventRules?: readonly RelayEventRule[];
   readonly throttling: ApiThrottling;
@@ -100,6 +112,8 @@ export interface RelayConfig extends OneioRelayProps {
   /** @default - CDK_DEFAULT_REGION, i.e. the region of the CLI's profile */
   readonly region?: string;
 }
+
+const MAX_RETENTION_SECONDS = 30 * 24 * 3600;
 
 export class RelayConfigError extends Error {
   override readonly name = 'RelayConfigError';
@@ -154,13 +168,23 @@ export function validateConfig<T extends OneioRelayProps>(config: T): T {
   }
 
   const maxBodyBytes = config.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
-  // A body the relay could not deliver at once is queued whole in one DynamoDB item, whose hard limit is 400 KB.
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > 400 * 1024) {
+  // A body the relay could not deliver at once is queued whole in one DynamoDB item (400 KB at most).
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES_LIMIT) {
     fail(
       'maxBodyBytes',
-      'an integer between 1 and 409600 (one DynamoDB item must hold a queued body)',
+      `an integer between 1 and ${MAX_BODY_BYTES_LIMIT} (one DynamoDB item must hold a queued body)`,
       maxBodyBytes,
     );
+  }
+  for (const key of ['dedupTtlSeconds', 'outboxMaxAgeSeconds'] as const) {
+    const seconds = config[key];
+    // The upper bound catches milliseconds written where seconds are meant.
+    if (
+      seconds !== undefined &&
+      (!Number.isInteger(seconds) || seconds < 60 || seconds > MAX_RETENTION_SECONDS)
+    ) {
+      fail(key, `a whole number of seconds between 60 and ${MAX_RETENTION_SECONDS} (30 days)`, seconds);
+    }
   }
 
   checkEventRules(config.eventRules ?? [], fail);

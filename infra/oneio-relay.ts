@@ -142,6 +142,8 @@ export class OneioRelay extends Construct {
       [ENV.tableName]: this.table.tableName,
       [ENV.sources]: JSON.stringify(config.sources),
       [ENV.maxBodyBytes]: String(config.maxBodyBytes ?? DEFAULTS.maxBodyBytes),
+      [ENV.dedupTtlSeconds]: String(config.dedupTtlSeconds ?? DEFAULTS.dedupTtlSeconds),
+      [ENV.outboxMaxAgeSeconds]: String(config.outboxMaxAgeSeconds ?? DEFAULTS.outboxMaxAgeSeconds),
     };
     this.handler = new NodejsFunction(this, 'Function', {
       description: `oneio-relay ${config.environmentName}: webhooks and EventBridge events to ONEiO`,

@@ -29,7 +29,7 @@ interface IndexLayout {
   readonly sortKey?: { readonly name: string; readonly type: KeyType };
 }
 
-/** The part of contract.ts `TABLE` the stack builds from; `globalIndexes` appears once the outbox needs one. */
+/** The part of contract.ts `TABLE` the stack builds the table from. */
 interface TableLayout {
   readonly partitionKey: string;
   readonly ttlAttribute: string;
