@@ -1,0 +1,156 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { RemovalPolicy } from 'aws-cdk-lib/core';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { ENV } from '../../functions/relay/contract';
+import { qa } from '../../infra/config';
+import type { RelayConfig } from '../../infra/config-schema';
+import { RelayTable } from '../../infra/constructs/relay-table';
+import { CDK_JSON_CONTEXT, onlyResource, type SynthesizedRelay, synthRelayApp } from './relay-app';
+
+/** What an operator who keeps secrets outside the stack and wants e-mail alarms would write. */
+const importing: RelayConfig = {
+  ...qa,
+  environmentName: 'staging',
+  secretNames: { credentials: 'oneio/staging/credentials', signingSecrets: 'oneio/staging/signing' },
+  alarmEmail: 'oncall@example.com',
+  eventRules: [],
+  maxBodyBytes: 100_000,
+};
+
+// Built once for the file; cdk-nag runs during this synth, so a finding would throw here.
+const [s] = synthRelayApp([importing]) as [SynthesizedRelay];
+
+describe('a config that imports its secrets by name', () => {
+  it('creates no secret and passes the names to the function', () => {
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const fn = onlyResource(s.template, 'AWS::Lambda::Function').Properties;
+    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      [ENV.credentialsSecretId]: 'oneio/staging/credentials',
+      [ENV.signingSecretsSecretId]: 'oneio/staging/signing',
+      [ENV.maxBodyBytes]: '100000',
+    });
+  });
+
+  it('grants GetSecretValue on exactly those names, with the -?????? suffix AWS forces', () => {
+    const policy = onlyResource(s.template, 'AWS::IAM::Policy').Properties.PolicyDocument as {
+      Statement: { Action: unknown; Resource: unknown }[];
+    };
+    const secretStatements = policy.Statement.filter((st) => st.Action === 'secretsmanager:GetSecretValue');
+    expect(secretStatements).toHaveLength(1);
+    const arn = (name: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':secretsmanager:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:secret:${name}-??????`,
+        ],
+      ],
+    });
+    expect(secretStatements[0]?.Resource).toEqual([
+      arn('oneio/staging/credentials'),
+      arn('oneio/staging/signing'),
+    ]);
+    expect(JSON.stringify(policy)).not.toContain('*');
+  });
+
+  it('outputs the imported names', () => {
+    const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.CredentialsSecretName?.Value).toBe('oneio/staging/credentials');
+    expect(outputs.SigningSecretsSecretName?.Value).toBe('oneio/staging/signing');
+  });
+
+  it('still passes cdk-nag', () => {
+    expect(new AwsSolutionsChecks(s.app).validateScope(s.app).violations).toEqual([]);
+  });
+});
+
+describe('a config with an alarm e-mail and no EventBridge rule', () => {
+  it('subscribes the address to the alarm topic', () => {
+    s.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: s.resolve(s.stack.relay.alarms.topic.topicArn),
+    });
+  });
+
+  it('creates no rule and lets nothing but the API invoke the function', () => {
+    s.template.resourceCountIs('AWS::Events::Rule', 0);
+    const permissions = Object.values(s.template.findResources('AWS::Lambda::Permission'));
+    expect(permissions.map((p) => p.Properties.Principal)).toEqual(['apigateway.amazonaws.com']);
+  });
+});
+
+describe('RelayTable with global indexes in the layout', () => {
+  const stack = new Stack(new App({ context: CDK_JSON_CONTEXT }), 'IndexTest');
+  const relayTable = new RelayTable(stack, 'Store', {
+    removalPolicy: RemovalPolicy.DESTROY,
+    pointInTimeRecovery: true,
+    layout: {
+      partitionKey: 'pk',
+      ttlAttribute: 'ttl',
+      globalIndexes: [
+        { name: 'due', partitionKey: { name: 'dueShard', type: 'S' }, sortKey: { name: 'dueAt', type: 'N' } },
+        { name: 'parked', partitionKey: { name: 'parkedShard', type: 'S' } },
+      ],
+    },
+  });
+  const role = new Role(stack, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  relayTable.grantRelayAccess(role);
+  const template = Template.fromStack(stack);
+  const tableArn = stack.resolve(relayTable.table.tableArn);
+
+  it('maps each index of the layout to a GSI', () => {
+    const table = onlyResource(template, 'AWS::DynamoDB::Table').Properties;
+    expect(table.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'due',
+        KeySchema: [
+          { AttributeName: 'dueShard', KeyType: 'HASH' },
+          { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: 'parked',
+        KeySchema: [{ AttributeName: 'parkedShard', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+  });
+
+  it('grants Query on each index by exact ARN, and nothing more on them', () => {
+    const policy = onlyResource(template, 'AWS::IAM::Policy').Properties.PolicyDocument;
+    expect(policy).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: [
+            'dynamodb:DeleteItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+            'dynamodb:UpdateItem',
+          ],
+          Resource: tableArn,
+        },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:Query',
+          Resource: [
+            { 'Fn::Join': ['', [tableArn, '/index/due']] },
+            { 'Fn::Join': ['', [tableArn, '/index/parked']] },
+          ],
+        },
+      ],
+    });
+  });
+});

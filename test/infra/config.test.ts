@@ -1,0 +1,199 @@
+import { App, RemovalPolicy } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/aws-events';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES_LIMIT } from '../../functions/relay/contract';
+import { environments, prod, qa } from '../../infra/config';
+import { type RelayConfig, RelayConfigError, validateConfig } from '../../infra/config-schema';
+import { addRelayStacks } from '../../infra/relay-app';
+
+/** A copy of PROD with `patch` applied; `unknown` lets a test write what TypeScript would refuse. */
+function prodWith(patch: Record<string, unknown>): RelayConfig {
+  return { ...prod, ...patch } as RelayConfig;
+}
+
+describe('the shipped config', () => {
+  it('validates for every environment', () => {
+    expect(environments.map((c) => c.environmentName)).toEqual(['qa', 'prod']);
+    for (const config of environments) expect(() => validateConfig(config)).not.toThrow();
+  });
+
+  it('destroys QA and retains PROD', () => {
+    expect([qa.removalPolicy, prod.removalPolicy]).toEqual([RemovalPolicy.DESTROY, RemovalPolicy.RETAIN]);
+  });
+});
+
+describe('validateConfig', () => {
+  it.each([
+    [
+      'a plain-http token URL',
+      { oneio: { ...prod.oneio, tokenUrl: 'http://receiver-authz.service-flow.com/oauth2/token' } },
+      'prod.oneio.tokenUrl must be an https:// URL',
+    ],
+    [
+      'a receiver URL that is not a URL',
+      { oneio: { ...prod.oneio, receiverUrl: 'rest-receiver/api/v2' } },
+      'prod.oneio.receiverUrl must be an https:// URL',
+    ],
+    [
+      'credentials in a URL',
+      {
+        oneio: { ...prod.oneio, tokenUrl: 'https://id:secret@receiver-authz.service-flow.com/oauth2/token' },
+      },
+      'prod.oneio.tokenUrl must be an https:// URL without credentials',
+    ],
+    [
+      'a source name with a slash',
+      { sources: { 'git/hub': { scheme: 'github' } } },
+      'prod.sources.git/hub: a source name must match',
+    ],
+    [
+      'an upper-case source name',
+      { sources: { GitHub: { scheme: 'github' } } },
+      'prod.sources.GitHub: a source name must match',
+    ],
+    [
+      'an unknown scheme',
+      { sources: { github: { scheme: 'md5' } } },
+      'prod.sources.github.scheme must be one of',
+    ],
+    [
+      'an hmac source without encoding',
+      { sources: { jira: { scheme: 'hmac-sha256', header: 'X-Hub-Signature' } } },
+      'prod.sources.jira.encoding must be',
+    ],
+    [
+      'a negative rate limit',
+      { throttling: { rateLimit: -1, burstLimit: 10 } },
+      'prod.throttling.rateLimit must be a number of requests per second above 0 and at most 10000 (got -1)',
+    ],
+    [
+      'a zero rate limit',
+      { throttling: { rateLimit: 0, burstLimit: 10 } },
+      'prod.throttling.rateLimit must be',
+    ],
+    [
+      'a negative burst limit',
+      { throttling: { rateLimit: 10, burstLimit: -5 } },
+      'prod.throttling.burstLimit must be an integer between 1 and 5000 (got -5)',
+    ],
+    [
+      'a fractional burst limit',
+      { throttling: { rateLimit: 10, burstLimit: 2.5 } },
+      'prod.throttling.burstLimit must be an integer',
+    ],
+    [
+      'a burst above the account quota',
+      { throttling: { rateLimit: 10, burstLimit: 10_000 } },
+      'prod.throttling.burstLimit must be',
+    ],
+    ['missing throttling', { throttling: undefined }, 'prod.throttling.rateLimit must be'],
+    [
+      'reserved concurrency 0 (the function would never run)',
+      { reservedConcurrency: 0 },
+      'prod.reservedConcurrency must be an integer of at least 1',
+    ],
+    [
+      'a retention that is not a RetentionDays value',
+      { logRetention: 10 as RetentionDays },
+      'prod.logRetention must be a RetentionDays value (got 10)',
+    ],
+    [
+      'a snapshot removal policy',
+      { removalPolicy: RemovalPolicy.SNAPSHOT },
+      'prod.removalPolicy must be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN',
+    ],
+    [
+      'a malformed alarm e-mail',
+      { alarmEmail: 'oncall' },
+      'prod.alarmEmail must be an e-mail address (got "oncall")',
+    ],
+    [
+      'a secret name with spaces',
+      { secretNames: { credentials: 'oneio credentials' } },
+      'prod.secretNames.credentials must be a Secrets Manager secret name',
+    ],
+    [
+      'a body limit over one DynamoDB item',
+      { maxBodyBytes: 500 * 1024 },
+      `prod.maxBodyBytes must be an integer between 1 and ${MAX_BODY_BYTES_LIMIT}`,
+    ],
+    [
+      'a dedup TTL in milliseconds',
+      { dedupTtlSeconds: 86_400_000 },
+      'prod.dedupTtlSeconds must be a whole number of seconds',
+    ],
+    [
+      'an outbox max age under a minute',
+      { outboxMaxAgeSeconds: 5 },
+      'prod.outboxMaxAgeSeconds must be a whole number of seconds',
+    ],
+    [
+      'an account id that is not 12 digits',
+      { account: '1234' },
+      'prod.account must be a 12-digit AWS account id (got "1234")',
+    ],
+    ['a region typo', { region: 'eu-west' }, 'prod.region must be an AWS region like eu-west-1'],
+    [
+      'a rule pattern without source',
+      { eventRules: [{ id: 'All', eventPattern: { detailType: ['x'] } }] },
+      'prod.eventRules[0].eventPattern.source must be set',
+    ],
+    [
+      'a rule pattern spelling detail-type',
+      { eventRules: [{ id: 'Ec2', eventPattern: { source: ['aws.ec2'], 'detail-type': ['x'] } }] },
+      'prod.eventRules[0].eventPattern.detail-type must be one of',
+    ],
+    [
+      'an empty source list',
+      { eventRules: [{ id: 'Ec2', eventPattern: { source: [] } }] },
+      'prod.eventRules[0].eventPattern.source must be a non-empty list',
+    ],
+    [
+      'two rules with one id',
+      {
+        eventRules: [
+          { id: 'A', eventPattern: { source: ['a'] } },
+          { id: 'A', eventPattern: { source: ['b'] } },
+        ],
+      },
+      'prod.eventRules[1].id must be unique',
+    ],
+    [
+      'a rule id with spaces',
+      { eventRules: [{ id: 'my rule', eventPattern: { source: ['a'] } }] },
+      'prod.eventRules[0].id must be letters, digits and dashes',
+    ],
+  ])('rejects %s, naming the field', (_what, patch, message) => {
+    expect(() => validateConfig(prodWith(patch))).toThrow(RelayConfigError);
+    expect(() => validateConfig(prodWith(patch))).toThrow(message);
+  });
+
+  it('rejects an environment name that cannot be part of a stack name', () => {
+    expect(() => validateConfig(prodWith({ environmentName: 'Prod EU' }))).toThrow(
+      'environmentName must be 1-20 lower-case letters',
+    );
+  });
+
+  it('rejects sources too large for a Lambda environment variable', () => {
+    const sources = Object.fromEntries(
+      Array.from({ length: 80 }, (_, i) => [
+        `source-${i}`,
+        { scheme: 'standard-webhooks', toleranceSeconds: 300 },
+      ]),
+    );
+    expect(() => validateConfig(prodWith({ sources }))).toThrow('prod.sources must be at most 2048 bytes');
+  });
+
+  it('accepts EventBridge matchers such as Match.prefix', () => {
+    const eventRules = [{ id: 'Acme', eventPattern: { source: Match.prefix('com.acme.') } }];
+    expect(() => validateConfig(prodWith({ eventRules }))).not.toThrow();
+  });
+
+  it('fails the synth before any stack exists when one environment is wrong', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const broken = prodWith({ throttling: { rateLimit: 10, burstLimit: -1 } });
+    expect(() => addRelayStacks(app, [qa, broken])).toThrow('prod.throttling.burstLimit must be');
+    expect(app.node.children).toHaveLength(0);
+  });
+});
