@@ -313,17 +313,18 @@ describe('handleWebhook', () => {
     });
 
     it('measures the limit on the decoded bytes of a base64 body', async () => {
-      // Prepare: the decoded body fits, its base64 text (a third longer) would not
-      const event = loadFixture('webhookFormBase64');
-      const decoded = Buffer.from(event.body ?? '', 'base64').length;
-      const h = harness({ maxBodyBytes: decoded });
+      // Prepare: the decoded body fits exactly, its base64 text (a third longer) would not
+      const body = '{"ticket": {"id": 12345678901234567890123, "title": "Päivitys ✓"}}';
+      const event = webhookEvent({ body, base64: true });
+      const h = harness({ maxBodyBytes: Buffer.byteLength(body) });
 
       // Act
       const answer = await h.handle(event);
 
       // Assess
-      expect((event.body ?? '').length).toBeGreaterThan(decoded);
+      expect((event.body ?? '').length).toBeGreaterThan(Buffer.byteLength(body));
       expect(answer.statusCode).toBe(200);
+      expect(sentMessage(h).body).toBe(body);
     });
 
     it('answers 401 with an opaque body to a GitHub request without a signature', async () => {

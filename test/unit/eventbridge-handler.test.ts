@@ -1,0 +1,201 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { OutboundMessage } from '../../functions/relay/core/delivery/deliver';
+import type { RelayResult } from '../../functions/relay/core/relay';
+import { isHttpApiEvent } from '../../functions/relay/events/api-gateway';
+import { isEventBridgeEvent } from '../../functions/relay/events/eventbridge';
+import { EventNotRelayedError, handleEventBridge } from '../../functions/relay/events/eventbridge-handler';
+import { loadFixture } from '../fixtures/load';
+import { captureTelemetry } from './capturing-telemetry';
+import { FakeClock } from './fakes';
+
+/** A 60 s function timeout, just invoked. */
+const REMAINING_MS = 60_000;
+
+function harness(result: RelayResult) {
+  const clock = new FakeClock();
+  const captured = captureTelemetry();
+  const relay = vi.fn(async (_message: OutboundMessage, _deadline: number): Promise<RelayResult> => {
+    clock.advance(250);
+    return result;
+  });
+  const handle = (event: EventBridgeEvent<string, unknown>, remainingMs = REMAINING_MS) =>
+    handleEventBridge(event, remainingMs, { relay, telemetry: captured.telemetry, now: clock.now });
+  const sent = (): OutboundMessage => {
+    const call = relay.mock.calls[0];
+    if (!call) throw new Error('the relay was not called');
+    return call[0];
+  };
+  return { clock, captured, relay, handle, sent };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('handleEventBridge', () => {
+  it('relays the whole event, exactly as EventBridge delivered it', async () => {
+    // Prepare
+    const h = harness({ status: 'delivered', attempts: 1 });
+
+    // Act
+    await h.handle(loadFixture('ec2StateChange'));
+
+    // Assess
+    expect(JSON.parse(h.sent().body)).toEqual(loadFixture('ec2StateChange'));
+  });
+
+  it('uses the event id as relay id and delivery id, and names the event source', async () => {
+    // Prepare
+    const h = harness({ status: 'delivered', attempts: 1 });
+    const event = loadFixture('ec2StateChange');
+
+    // Act
+    await h.handle(event);
+
+    // Assess
+    expect(h.sent()).toMatchObject({
+      relayId: '7bf73129-1428-4cd3-a780-95db273d1602',
+      deliveryId: '7bf73129-1428-4cd3-a780-95db273d1602',
+      source: 'eventbridge:aws.ec2',
+    });
+  });
+
+  it('relays an event with an empty detail, such as a scheduled event, as a whole too', async () => {
+    // Prepare
+    const h = harness({ status: 'delivered', attempts: 1 });
+
+    // Act
+    await h.handle(loadFixture('scheduled'));
+
+    // Assess
+    expect(JSON.parse(h.sent().body)).toEqual(loadFixture('scheduled'));
+  });
+
+  it('keeps three seconds of the remaining time back for the outbox write and the log', async () => {
+    // Prepare
+    const h = harness({ status: 'delivered', attempts: 1 });
+    const started = h.clock.now();
+
+    // Act
+    await h.handle(loadFixture('ec2StateChange'), REMAINING_MS);
+
+    // Assess
+    expect(h.relay.mock.calls[0]?.[1]).toBe(started + REMAINING_MS - 3_000);
+  });
+
+  it('never hands the relay a deadline in the past', async () => {
+    // Prepare
+    const h = harness({ status: 'delivered', attempts: 1 });
+    const started = h.clock.now();
+
+    // Act
+    await h.handle(loadFixture('ec2StateChange'), 1_000);
+
+    // Assess
+    expect(h.relay.mock.calls[0]?.[1]).toBe(started);
+  });
+
+  it.each([
+    ['delivered', { status: 'delivered', attempts: 1 }],
+    ['queued', { status: 'queued', attempts: 5, lastError: 'ONEiO receiver answered 503' }],
+    ['parked', { status: 'parked', attempts: 1, lastError: 'ONEiO receiver answered 400' }],
+  ] as const)('completes normally when the event was %s', async (_label, result) => {
+    // Prepare
+    const h = harness(result);
+
+    // Act
+    const handling = h.handle(loadFixture('ec2StateChange'));
+
+    // Assess
+    await expect(handling).resolves.toBeUndefined();
+  });
+
+  it('throws when the event could be neither delivered nor kept, so Lambda retries it', async () => {
+    // Prepare
+    const h = harness({
+      status: 'failed',
+      attempts: 3,
+      lastError: 'ONEiO receiver answered 503; outbox down',
+    });
+
+    // Act
+    const handling = h.handle(loadFixture('ec2StateChange'));
+
+    // Assess
+    await expect(handling).rejects.toThrow(EventNotRelayedError);
+    await expect(handling).rejects.toThrow(/7bf73129-1428-4cd3-a780-95db273d1602/);
+  });
+
+  it('logs one line with the event id, detail type, outcome and latency', async () => {
+    // Prepare
+    const h = harness({ status: 'queued', attempts: 2, lastError: 'ONEiO receiver answered 503' });
+
+    // Act
+    await h.handle(loadFixture('ec2StateChange'));
+
+    // Assess
+    expect(h.captured.logs()).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        relayId: '7bf73129-1428-4cd3-a780-95db273d1602',
+        source: 'eventbridge:aws.ec2',
+        detailType: 'EC2 Instance State-change Notification',
+        outcome: 'queued',
+        attempts: 2,
+        latencyMs: 250,
+        lastError: 'ONEiO receiver answered 503',
+      }),
+    ]);
+  });
+
+  it('logs a failure at error level without the event detail', async () => {
+    // Prepare
+    const h = harness({ status: 'failed', attempts: 1, lastError: 'no outbox' });
+
+    // Act
+    await h.handle(loadFixture('ec2StateChange')).catch(() => undefined);
+
+    // Assess
+    expect(h.captured.logs()).toEqual([expect.objectContaining({ level: 'ERROR', outcome: 'failed' })]);
+    expect(h.captured.output()).not.toContain('i-0abcd1111efgh2222');
+  });
+});
+
+describe('event shapes', () => {
+  it.each(['ec2StateChange', 'scheduled'] as const)(
+    'recognises the %s fixture as an EventBridge event',
+    (name) => {
+      // Act
+      const event = loadFixture(name);
+
+      // Assess
+      expect(isEventBridgeEvent(event)).toBe(true);
+      expect(isHttpApiEvent(event)).toBe(false);
+    },
+  );
+
+  it.each(['webhookJson', 'webhookFormBase64'] as const)(
+    'recognises the %s fixture as an HTTP API event',
+    (name) => {
+      // Act
+      const event = loadFixture(name);
+
+      // Assess
+      expect(isHttpApiEvent(event)).toBe(true);
+      expect(isEventBridgeEvent(event)).toBe(false);
+    },
+  );
+
+  it.each([
+    null,
+    undefined,
+    'text',
+    42,
+    {},
+    { version: '2.0' },
+    { id: 'x', source: 'y', 'detail-type': 'z' },
+  ])('recognises nothing in %j', (event) => {
+    expect([isHttpApiEvent(event), isEventBridgeEvent(event)]).toEqual([false, false]);
+  });
+});
