@@ -22,7 +22,7 @@ export type { OneioRelayProps } from './config-schema';
 
 const PROJECT_ROOT = path.join(__dirname, '..');
 /** The function's entry point; it exports `handler`. */
-export const RELAY_ENTRY = path.join(PROJECT_ROOT, 'functions', 'relay', 'handler.ts');
+const RELAY_ENTRY = path.join(PROJECT_ROOT, 'functions', 'relay', 'handler.ts');
 
 /**
  * Webhook senders give up after ~10 s (GitHub) and API Gateway after 30 s: the webhook path answers within
@@ -72,8 +72,9 @@ export class OneioRelay extends Construct {
       Validations.of(this.table).acknowledge({
         id: 'AwsSolutions-DDB3',
         reason:
-          `PITR is switched off in ${config.environmentName} by its config: the table holds a cached OAuth ` +
-          'token, de-duplication records and test-traffic outbox items, all recreated or disposable.',
+          `${config.environmentName} runs without PITR by its config (pointInTimeRecovery: false, meant for ` +
+          'test environments): the table then holds a cached OAuth token, de-duplication records and outbox ' +
+          'items of test traffic, all recreated or disposable.',
       });
     }
 
@@ -91,8 +92,8 @@ export class OneioRelay extends Construct {
       ...(config.secretNames?.signingSecrets !== undefined && {
         existingSecretName: config.secretNames.signingSecrets,
       }),
-      // `_placeholder` can never be a source name, so every source fails closed (401) until the operator sets
-      // the real secrets.
+      // `_placeholder` can never be a source name: no source has a secret, so no signature verifies, until the
+      // operator puts the real ones.
       placeholderTemplate: {},
       generateStringKey: '_placeholder',
       removalPolicy,
