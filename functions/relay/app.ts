@@ -6,16 +6,23 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Dispatcher } from 'undici';
 import type { RelayConfig } from './config';
+import { type OnceResult, relayOnce } from './core/dedup/relay-once';
 import type { OutboundMessage } from './core/delivery/deliver';
 import { WebhookGate } from './core/inbound/accept-webhook';
-import { NO_OUTBOX, type RelayResult, relay, type UndeliveredSink } from './core/relay';
+import { OutboxSink } from './core/outbox/outbox-sink';
+import { sweepOutbox } from './core/outbox/sweep';
+import { relay, type UndeliveredSink } from './core/relay';
 import { TokenManager } from './core/token/token-manager';
 import { isHttpApiEvent } from './events/api-gateway';
 import { isEventBridgeEvent } from './events/eventbridge';
 import { handleEventBridge } from './events/eventbridge-handler';
+import { handleSweep, isSweepEvent } from './events/sweep-handler';
 import { count, type Telemetry, tokenTelemetry } from './events/telemetry';
 import { handleWebhook } from './events/webhook-handler';
+import { DynamoDbDedupStore } from './io/dynamodb/dedup-store';
+import { DynamoDbOutbox } from './io/dynamodb/outbox';
 import { DynamoDbTokenStore } from './io/dynamodb/token-store';
+import { errorCode } from './io/error-code';
 import { createHttpAgent } from './io/oneio/http-agent';
 import { OneioReceiver } from './io/oneio/receiver';
 import { OneioTokenEndpoint } from './io/oneio/token-endpoint';
@@ -95,32 +102,54 @@ export function createRelayHandler(
     events: tokenTelemetry(telemetry),
     now,
   });
-  const deps = {
-    tokens,
-    receiver: new OneioReceiver(config.receiverUrl, clients.http),
-    sink: options.sink ?? NO_OUTBOX,
-    now,
-  };
-  const relayAndCount = async (message: OutboundMessage, deadline: number): Promise<RelayResult> => {
-    const result = await relay(message, deadline, deps);
+  const receiver = new OneioReceiver(config.receiverUrl, clients.http);
+  const outbox = new DynamoDbOutbox(clients.dynamo, config.tableName);
+  const sink = options.sink ?? new OutboxSink(outbox, now);
+  const dedup = new DynamoDbDedupStore(clients.dynamo, config.tableName);
+  const gate = new WebhookGate(config.sources, signingSecrets, config.maxBodyBytes);
+
+  const relayMessage = async (
+    message: OutboundMessage,
+    deadline: number,
+    lapseAt: number,
+  ): Promise<OnceResult> => {
+    const result = await relayOnce(message, deadline, lapseAt, {
+      dedup,
+      relay: (m, d) => relay(m, d, { tokens, receiver, sink, now }),
+      now,
+      ttlSeconds: config.dedupTtlSeconds,
+      onStoreError: (error) => {
+        telemetry.logger.warn('De-duplication store unavailable; relaying without it', {
+          error: errorCode(error),
+        });
+        count(telemetry, 'DedupStoreUnavailable');
+      },
+    });
     count(telemetry, `Message${result.status[0]?.toUpperCase()}${result.status.slice(1)}`);
     return result;
   };
-  const gate = new WebhookGate(config.sources, signingSecrets, config.maxBodyBytes);
+  const sweep = (deadline: number) =>
+    sweepOutbox(deadline, { outbox, tokens, receiver, now, maxAgeMs: config.outboxMaxAgeSeconds * 1000 });
 
   return async (event, context) => {
     telemetry.logger.addContext(context);
     try {
       const remainingMs = context.getRemainingTimeInMillis();
       if (isHttpApiEvent(event)) {
-        return await handleWebhook(event, remainingMs, { gate, relay: relayAndCount, telemetry, now });
+        return await handleWebhook(event, remainingMs, { gate, relay: relayMessage, telemetry, now });
+      }
+      if (isSweepEvent(event)) {
+        await handleSweep(remainingMs, { sweep, telemetry, now });
+        return undefined;
       }
       if (isEventBridgeEvent(event)) {
-        await handleEventBridge(event, remainingMs, { relay: relayAndCount, telemetry, now });
+        await handleEventBridge(event, remainingMs, { relay: relayMessage, telemetry, now });
         return undefined;
       }
       telemetry.logger.error('Unsupported event shape');
-      throw new Error('Unsupported event: expected an API Gateway HTTP API (2.0) or an EventBridge event');
+      throw new Error(
+        'Unsupported event: expected an API Gateway HTTP API (2.0), EventBridge or sweep event',
+      );
     } finally {
       telemetry.metrics.publishStoredMetrics();
     }

@@ -1,4 +1,4 @@
-import { DEFAULTS, ENV } from './contract';
+import { DEFAULTS, ENV, MAX_BODY_BYTES_LIMIT } from './contract';
 import { ConfigError } from './core/errors';
 import {
   parseSourceDeclarations,
@@ -15,6 +15,8 @@ export interface RelayConfig {
   readonly tableName: string;
   readonly sources: SourceDeclarations;
   readonly maxBodyBytes: number;
+  readonly dedupTtlSeconds: number;
+  readonly outboxMaxAgeSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -28,7 +30,9 @@ export function readConfig(env: Env): RelayConfig {
     signingSecretsSecretId: required(env, ENV.signingSecretsSecretId),
     tableName: required(env, ENV.tableName),
     sources: sources(env, ENV.sources),
-    maxBodyBytes: positiveInteger(env, ENV.maxBodyBytes, DEFAULTS.maxBodyBytes),
+    maxBodyBytes: positiveInteger(env, ENV.maxBodyBytes, DEFAULTS.maxBodyBytes, MAX_BODY_BYTES_LIMIT),
+    dedupTtlSeconds: positiveInteger(env, ENV.dedupTtlSeconds, DEFAULTS.dedupTtlSeconds),
+    outboxMaxAgeSeconds: positiveInteger(env, ENV.outboxMaxAgeSeconds, DEFAULTS.outboxMaxAgeSeconds),
   };
 }
 
@@ -52,11 +56,11 @@ function httpUrl(env: Env, name: string): string {
   return url.toString();
 }
 
-function positiveInteger(env: Env, name: string, fallback: number): number {
+function positiveInteger(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = env[name]?.trim();
   if (!value) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) <= 0) {
-    throw new ConfigError(`Environment variable ${name} must be a positive integer`);
+  if (!/^\d+$/.test(value) || Number(value) <= 0 || Number(value) > max) {
+    throw new ConfigError(`Environment variable ${name} must be a positive integer no larger than ${max}`);
   }
   return Number(value);
 }

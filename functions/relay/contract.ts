@@ -19,6 +19,10 @@ export const ENV = {
   sources: 'RELAY_SOURCES',
   /** Largest accepted inbound body, in bytes (after base64 decoding). */
   maxBodyBytes: 'RELAY_MAX_BODY_BYTES',
+  /** How long a delivery id is remembered for de-duplication, in seconds. */
+  dedupTtlSeconds: 'RELAY_DEDUP_TTL_SECONDS',
+  /** How long the outbox keeps retrying a message before parking it, in seconds. */
+  outboxMaxAgeSeconds: 'RELAY_OUTBOX_MAX_AGE_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -29,14 +33,31 @@ export const TABLE = {
   /** DynamoDB TTL attribute, epoch **seconds**. DynamoDB deletes lazily: readers still check expiry themselves. */
   ttlAttribute: 'ttl',
   /** Global secondary indexes; `infra/` and DynamoDB Local both build the table from this list. */
-  globalIndexes: [] as ReadonlyArray<{
+  globalIndexes: [
+    // The outbox's queues: `queue` is `outbox#due` or `outbox#parked`, `dueAt` the next attempt (epoch ms). The sweep
+    // queries due items oldest first instead of scanning the table.
+    {
+      name: 'outbox-by-due-time',
+      partitionKey: { name: 'queue', type: 'S' },
+      sortKey: { name: 'dueAt', type: 'N' },
+    },
+  ] as ReadonlyArray<{
     readonly name: string;
     readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
     readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
   }>,
 } as const;
 
+/** The input the outbox sweep schedule sends to the function (an EventBridge schedule with a constant input). */
+export const SWEEP_EVENT = { 'oneio-relay': 'sweep-outbox' } as const;
+
 /** Defaults shared by the function (when a variable is absent) and the stack. */
 export const DEFAULTS = {
+  /** 256 KiB: with the outbox's other attributes an undeliverable message always fits DynamoDB's 400 KB item. */
   maxBodyBytes: 256 * 1024,
+  dedupTtlSeconds: 24 * 3600,
+  outboxMaxAgeSeconds: 24 * 3600,
 } as const;
+
+/** The largest body the outbox can hold in one DynamoDB item (400 KB) with room for its other attributes. */
+export const MAX_BODY_BYTES_LIMIT = 380 * 1024;

@@ -39,7 +39,19 @@ describe('createRelayTable', () => {
 
     expect(Table?.TableStatus).toBe('ACTIVE');
     expect(Table?.KeySchema).toEqual([{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }]);
-    expect(Table?.AttributeDefinitions).toEqual([{ AttributeName: TABLE.partitionKey, AttributeType: 'S' }]);
+    const indexKeys = TABLE.globalIndexes.flatMap((index) => [
+      index.partitionKey,
+      ...(index.sortKey ? [index.sortKey] : []),
+    ]);
+    expect(Table?.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+        ...indexKeys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+      ]),
+    );
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(
+      TABLE.globalIndexes.map((index) => index.name),
+    );
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
   });
 

@@ -1,10 +1,10 @@
 import type { EventBridgeEvent } from 'aws-lambda';
+import type { OnceResult } from '../core/dedup/relay-once';
 import type { OutboundMessage } from '../core/delivery/deliver';
-import type { RelayResult } from '../core/relay';
 import type { Telemetry } from './telemetry';
 
 export interface EventBridgeDeps {
-  readonly relay: (message: OutboundMessage, deadline: number) => Promise<RelayResult>;
+  readonly relay: (message: OutboundMessage, deadline: number, lapseAt: number) => Promise<OnceResult>;
   readonly telemetry: Telemetry;
   readonly now: () => number;
 }
@@ -33,12 +33,16 @@ export async function handleEventBridge(
     deliveryId: event.id,
     body: JSON.stringify(event),
   };
-  const result = await deps.relay(message, started + Math.max(0, remainingMs - RESERVE_MS));
+  const result = await deps.relay(
+    message,
+    started + Math.max(0, remainingMs - RESERVE_MS),
+    started + remainingMs,
+  );
   const fields = {
     relayId: message.relayId,
     source: message.source,
     detailType: event['detail-type'],
-    outcome: result.status,
+    outcome: result.status === 'duplicate' ? `duplicate-of-${result.state}` : result.status,
     attempts: result.attempts,
     latencyMs: deps.now() - started,
     ...('lastError' in result && { lastError: result.lastError }),

@@ -6,6 +6,12 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
  */
 export type WebhookAnswer =
   | { readonly kind: 'delivered' | 'queued'; readonly relayId: string }
+  /** The same delivery id was seen before; `relayId` is the first copy's. */
+  | {
+      readonly kind: 'duplicate';
+      readonly of: 'delivered' | 'queued' | 'in_progress';
+      readonly relayId: string;
+    }
   | { readonly kind: 'refused'; readonly status: 400 | 401 | 404 | 413 | 415; readonly error: string }
   | { readonly kind: 'unavailable'; readonly relayId?: string };
 
@@ -15,6 +21,17 @@ export function toHttpResponse(answer: WebhookAnswer): APIGatewayProxyStructured
       return json(200, { relayId: answer.relayId, status: 'delivered' });
     case 'queued':
       return json(202, { relayId: answer.relayId, status: 'queued' });
+    case 'duplicate':
+      // In flight elsewhere: 409 + Retry-After rather than 2xx, because the first copy may still fail without being
+      // kept, and only a sender that retries can then make up for it.
+      if (answer.of === 'in_progress') {
+        return json(
+          409,
+          { error: 'A message with this delivery id is being relayed; retry later', relayId: answer.relayId },
+          { 'retry-after': '10' },
+        );
+      }
+      return json(answer.of === 'delivered' ? 200 : 202, { relayId: answer.relayId, status: 'duplicate' });
     case 'refused':
       return json(answer.status, { error: answer.status === 401 ? 'Unauthorized' : answer.error });
     case 'unavailable':
@@ -25,10 +42,14 @@ export function toHttpResponse(answer: WebhookAnswer): APIGatewayProxyStructured
   }
 }
 
-function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
+function json(
+  statusCode: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
     body: JSON.stringify(body),
   };
 }

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { deliveryIdFor } from '../core/dedup/delivery-key';
+import type { OnceResult } from '../core/dedup/relay-once';
 import type { OutboundMessage } from '../core/delivery/deliver';
 import type { WebhookGate } from '../core/inbound/accept-webhook';
-import type { RelayResult } from '../core/relay';
 import { toWebhookRequest } from './api-gateway';
 import { toHttpResponse, type WebhookAnswer } from './http-response';
 import { count, type Telemetry } from './telemetry';
 
 export interface WebhookDeps {
   readonly gate: WebhookGate;
-  readonly relay: (message: OutboundMessage, deadline: number) => Promise<RelayResult>;
+  /** Relays once per delivery id; `lapseAt` is when this invocation's claim on the id lapses. */
+  readonly relay: (message: OutboundMessage, deadline: number, lapseAt: number) => Promise<OnceResult>;
   readonly telemetry: Telemetry;
   readonly now: () => number;
 }
@@ -49,14 +51,14 @@ export async function handleWebhook(
         relayId,
         source,
         body: verdict.json,
-        ...(verdict.deliveryId !== undefined && { deliveryId: verdict.deliveryId }),
+        deliveryId: deliveryIdFor(source, verdict.json, verdict.deliveryId),
       };
-      const result = await deps.relay(message, deadline);
+      const result = await deps.relay(message, deadline, started + remainingMs);
       answer = answerFor(result, relayId);
       fields = {
-        relayId,
-        ...(message.deliveryId !== undefined && { deliveryId: message.deliveryId }),
-        outcome: result.status,
+        relayId: answer.kind === 'duplicate' ? answer.relayId : relayId,
+        deliveryId: message.deliveryId,
+        outcome: result.status === 'duplicate' ? `duplicate-of-${result.state}` : result.status,
         attempts: result.attempts,
         ...('lastError' in result && { lastError: result.lastError }),
       };
@@ -78,8 +80,10 @@ export async function handleWebhook(
   return response;
 }
 
-function answerFor(result: RelayResult, relayId: string): WebhookAnswer {
+function answerFor(result: OnceResult, relayId: string): WebhookAnswer {
   switch (result.status) {
+    case 'duplicate':
+      return { kind: 'duplicate', of: result.state, relayId: result.relayId };
     case 'delivered':
       return { kind: 'delivered', relayId };
     case 'queued':

@@ -9,8 +9,8 @@ export interface OutboundMessage {
   /** Our id for this message, returned to the sender and written to every log line about it. */
   readonly relayId: string;
   readonly source: string;
-  /** The sender's id for the message (for de-duplication), when it has one. */
-  readonly deliveryId?: string;
+  /** The sender's id for the message, or a hash of source and body when it has none (for de-duplication). */
+  readonly deliveryId: string;
   readonly body: string;
 }
 

@@ -62,6 +62,14 @@ export class WebhookGate {
 
     const body = readBody(request.headers['content-type'], request.body);
     if (!body.ok) return body;
+    // A form turned into JSON can grow (escaping); the outbox must still be able to hold what was accepted.
+    if (Buffer.byteLength(body.json) > this.maxBodyBytes) {
+      return {
+        ok: false,
+        status: 413,
+        error: `Body is larger than ${this.maxBodyBytes} bytes once converted to JSON`,
+      };
+    }
     return {
       ok: true,
       json: body.json,

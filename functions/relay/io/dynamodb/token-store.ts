@@ -9,6 +9,7 @@ import {
   type TokenStore,
   TokenStoreUnavailableError,
 } from '../../ports/token-store';
+import { errorCode } from '../error-code';
 
 const PK = TABLE.partitionKey;
 
@@ -165,8 +166,7 @@ export class DynamoDbTokenStore implements TokenStore {
       return await operation();
     } catch (error) {
       if (isConditionFailure(error)) throw error;
-      const name = error instanceof Error ? error.name : 'UnknownError';
-      throw new TokenStoreUnavailableError(`DynamoDB call failed: ${name}`, { cause: error });
+      throw new TokenStoreUnavailableError(`DynamoDB call failed: ${errorCode(error)}`, { cause: error });
     }
   }
 }

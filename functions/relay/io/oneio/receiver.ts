@@ -1,7 +1,7 @@
 import { type Dispatcher, request } from 'undici';
 import { ReceiverNetworkError } from '../../core/errors';
 import type { Receiver, ReceiverResponse } from '../../ports/oneio';
-import { networkErrorCode } from './network-error-code';
+import { errorCode } from '../error-code';
 
 /** ONEiO's REST receiver: one POST per message, Bearer token, JSON body passed through untouched. */
 export class OneioReceiver implements Receiver {
@@ -31,7 +31,7 @@ export class OneioReceiver implements Receiver {
         ...(typeof retryAfter === 'string' && { retryAfter }),
       };
     } catch (error) {
-      throw new ReceiverNetworkError(`ONEiO receiver unreachable (${networkErrorCode(error)})`, {
+      throw new ReceiverNetworkError(`ONEiO receiver unreachable (${errorCode(error)})`, {
         cause: error,
       });
     }

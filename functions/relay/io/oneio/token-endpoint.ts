@@ -2,7 +2,7 @@ import { type Dispatcher, request } from 'undici';
 import { TokenEndpointError } from '../../core/errors';
 import type { ClientCredentials } from '../../ports/credentials-provider';
 import type { IssuedToken, TokenEndpoint } from '../../ports/oneio';
-import { networkErrorCode } from './network-error-code';
+import { errorCode } from '../error-code';
 
 /** Token answers are small; anything larger is not a token answer and is not worth buffering. */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -39,12 +39,9 @@ export class OneioTokenEndpoint implements TokenEndpoint {
         ...(options.signal && { signal: options.signal }),
       });
     } catch (error) {
-      throw new TokenEndpointError(
-        `Token endpoint unreachable (${networkErrorCode(error)})`,
-        'network',
-        undefined,
-        { cause: error },
-      );
+      throw new TokenEndpointError(`Token endpoint unreachable (${errorCode(error)})`, 'network', undefined, {
+        cause: error,
+      });
     }
 
     const text = await readLimited(response);
@@ -65,7 +62,7 @@ async function readLimited(response: Dispatcher.ResponseData): Promise<string | 
     return text.length > MAX_ANSWER_BYTES ? undefined : text;
   } catch (error) {
     throw new TokenEndpointError(
-      `Token endpoint answer could not be read (${networkErrorCode(error)})`,
+      `Token endpoint answer could not be read (${errorCode(error)})`,
       'network',
       response.statusCode,
       { cause: error },

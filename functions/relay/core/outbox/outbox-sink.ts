@@ -1,0 +1,39 @@
+import type { Outbox } from '../../ports/outbox';
+import type { Random } from '../backoff';
+import type { OutboundMessage } from '../delivery/deliver';
+import { NotKeptError, type Undelivered, type UndeliveredSink } from '../relay';
+import { outboxRetryDelay } from './retry-schedule';
+
+/**
+ * Keeps what could not be delivered in the call: transient failures become due for the sweep, refusals by ONEiO
+ * are parked at once for an operator (retrying an unchanged message that was refused cannot help).
+ */
+export class OutboxSink implements UndeliveredSink {
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly now: () => number = Date.now,
+    private readonly random: Random = Math.random,
+  ) {}
+
+  async keep(message: OutboundMessage, outcome: Undelivered): Promise<'queued' | 'parked'> {
+    const now = this.now();
+    const parked = outcome.status === 'rejected';
+    try {
+      await this.outbox.add({
+        relayId: message.relayId,
+        source: message.source,
+        deliveryId: message.deliveryId,
+        body: message.body,
+        state: parked ? 'parked' : 'due',
+        attempts: outcome.attempts,
+        retries: 0,
+        firstSeenAt: now,
+        dueAt: parked ? now : now + outboxRetryDelay(0, this.random),
+        lastError: outcome.lastError,
+      });
+    } catch (error) {
+      throw new NotKeptError('The outbox write failed', { cause: error });
+    }
+    return parked ? 'parked' : 'queued';
+  }
+}

@@ -1,0 +1,37 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SWEEP_EVENT } from '../contract';
+import type { SweepReport } from '../core/outbox/sweep';
+import type { Telemetry } from './telemetry';
+
+/** The constant input of the outbox sweep schedule. */
+export function isSweepEvent(event: unknown): boolean {
+  const key = Object.keys(SWEEP_EVENT)[0] as keyof typeof SWEEP_EVENT;
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    (event as Record<string, unknown>)[key] === SWEEP_EVENT[key]
+  );
+}
+
+/** Time kept back from the function timeout for the last writes and the log line. */
+const RESERVE_MS = 2_000;
+
+/** Runs one sweep of the outbox and reports it as a log line and metrics. */
+export async function handleSweep(
+  remainingMs: number,
+  deps: { sweep: (deadline: number) => Promise<SweepReport>; telemetry: Telemetry; now: () => number },
+): Promise<SweepReport> {
+  const started = deps.now();
+  const report = await deps.sweep(started + remainingMs - RESERVE_MS);
+  const { metrics, logger } = deps.telemetry;
+  metrics.addMetric('OutboxDelivered', MetricUnit.Count, report.delivered);
+  metrics.addMetric('OutboxRetried', MetricUnit.Count, report.rescheduled);
+  metrics.addMetric('OutboxParked', MetricUnit.Count, report.parked);
+  metrics.addMetric(
+    'OutboxOldestDueAge',
+    MetricUnit.Seconds,
+    Math.round((report.oldestDueAgeMs ?? 0) / 1000),
+  );
+  logger.info('Outbox swept', { ...report, latencyMs: deps.now() - started });
+  return report;
+}

@@ -1,0 +1,228 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../../contract';
+import type { Outbox, OutboxItem } from '../../ports/outbox';
+
+const PK = TABLE.partitionKey;
+const [INDEX] = TABLE.globalIndexes;
+if (!INDEX?.sortKey) throw new Error('contract.ts must declare the outbox index with a sort key');
+const QUEUE = INDEX.partitionKey.name;
+const DUE_AT = INDEX.sortKey.name;
+const QUEUES = { due: 'outbox#due', parked: 'outbox#parked' } as const;
+
+/** Bodies above this are stored gzip-compressed when that makes them smaller (JSON usually shrinks 5-10×). */
+const COMPRESS_ABOVE_BYTES = 1024;
+
+const key = (relayId: string) => ({ [PK]: `outbox#${relayId}` });
+
+/**
+ * {@link Outbox} on the relay table. Items live under `outbox#<relayId>`; the `outbox-by-due-time` index holds two
+ * queues (`outbox#due`, `outbox#parked`) sorted by `dueAt`, so the sweep reads due items oldest first with a Query.
+ */
+export class DynamoDbOutbox implements Outbox {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async add(item: OutboxItem): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...key(item.relayId), kind: 'outbox', ...toAttributes(item) },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      }),
+    );
+  }
+
+  async due(now: number, limit: number): Promise<OutboxItem[]> {
+    return this.query('due', limit, now);
+  }
+
+  async claim(item: OutboxItem, until: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(item.relayId),
+        UpdateExpression: 'SET #dueAt = :until',
+        // The index is eventually consistent: the condition on the item itself decides who wins.
+        ConditionExpression: '#queue = :due AND #dueAt = :seen',
+        ExpressionAttributeNames: { '#dueAt': DUE_AT, '#queue': QUEUE },
+        ExpressionAttributeValues: { ':until': until, ':due': QUEUES.due, ':seen': item.dueAt },
+      }),
+    );
+  }
+
+  async remove(relayId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(relayId) }));
+  }
+
+  async reschedule(
+    relayId: string,
+    update: { attempts: number; retries: number; dueAt: number; lastError: string },
+  ): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(relayId),
+        UpdateExpression:
+          'SET #state = :due, #queue = :dueQueue, #dueAt = :dueAt, attempts = :attempts, retries = :retries, lastError = :lastError',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK, '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
+        ExpressionAttributeValues: {
+          ':due': 'due',
+          ':dueQueue': QUEUES.due,
+          ':dueAt': update.dueAt,
+          ':attempts': update.attempts,
+          ':retries': update.retries,
+          ':lastError': update.lastError,
+        },
+      }),
+    );
+  }
+
+  async park(
+    relayId: string,
+    update: { attempts: number; parkedAt: number; lastError: string },
+  ): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(relayId),
+        UpdateExpression:
+          'SET #state = :parked, #queue = :parkedQueue, #dueAt = :parkedAt, attempts = :attempts, lastError = :lastError',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK, '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
+        ExpressionAttributeValues: {
+          ':parked': 'parked',
+          ':parkedQueue': QUEUES.parked,
+          ':parkedAt': update.parkedAt,
+          ':attempts': update.attempts,
+          ':lastError': update.lastError,
+        },
+      }),
+    );
+  }
+
+  async get(relayId: string): Promise<OutboxItem | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key(relayId), ConsistentRead: true }),
+    );
+    return Item ? fromAttributes(Item) : undefined;
+  }
+
+  async list(state: 'due' | 'parked', limit: number): Promise<OutboxItem[]> {
+    return this.query(state, limit);
+  }
+
+  async redrive(relayId: string, now: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(relayId),
+        UpdateExpression: 'SET #state = :due, #queue = :dueQueue, #dueAt = :now, retries = :zero',
+        ConditionExpression: '#state = :parked',
+        ExpressionAttributeNames: { '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
+        ExpressionAttributeValues: {
+          ':due': 'due',
+          ':dueQueue': QUEUES.due,
+          ':now': now,
+          ':zero': 0,
+          ':parked': 'parked',
+        },
+      }),
+    );
+  }
+
+  async purge(relayId: string): Promise<boolean> {
+    return this.conditional(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: key(relayId),
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      }),
+    );
+  }
+
+  private async query(state: 'due' | 'parked', limit: number, dueBy?: number): Promise<OutboxItem[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INDEX?.name,
+        KeyConditionExpression:
+          dueBy === undefined ? '#queue = :queue' : '#queue = :queue AND #dueAt <= :dueBy',
+        ExpressionAttributeNames: { '#queue': QUEUE, ...(dueBy !== undefined && { '#dueAt': DUE_AT }) },
+        ExpressionAttributeValues: {
+          ':queue': QUEUES[state],
+          ...(dueBy !== undefined && { ':dueBy': dueBy }),
+        },
+        ScanIndexForward: true,
+        Limit: limit,
+      }),
+    );
+    return Items.map(fromAttributes);
+  }
+
+  private async conditional(command: UpdateCommand | DeleteCommand): Promise<boolean> {
+    try {
+      // Both command types go through the same client; the union is not callable on its own.
+      await this.client.send(command as UpdateCommand);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+function toAttributes(item: OutboxItem): Record<string, unknown> {
+  const raw = Buffer.from(item.body, 'utf8');
+  const compressed = raw.length > COMPRESS_ABOVE_BYTES ? gzipSync(raw) : undefined;
+  const payload =
+    compressed && compressed.length < raw.length
+      ? { payload: compressed, encoding: 'gzip' }
+      : { payload: item.body, encoding: 'identity' };
+  return {
+    relayId: item.relayId,
+    source: item.source,
+    deliveryId: item.deliveryId,
+    state: item.state,
+    [QUEUE]: QUEUES[item.state],
+    [DUE_AT]: item.dueAt,
+    attempts: item.attempts,
+    retries: item.retries,
+    firstSeenAt: item.firstSeenAt,
+    lastError: item.lastError,
+    ...payload,
+  };
+}
+
+function fromAttributes(attributes: Record<string, unknown>): OutboxItem {
+  const payload = attributes.payload;
+  const body =
+    attributes.encoding === 'gzip' && payload instanceof Uint8Array
+      ? gunzipSync(payload).toString('utf8')
+      : String(payload ?? '');
+  return {
+    relayId: String(attributes.relayId),
+    source: String(attributes.source),
+    deliveryId: String(attributes.deliveryId),
+    body,
+    state: attributes.state === 'parked' ? 'parked' : 'due',
+    attempts: Number(attributes.attempts ?? 0),
+    retries: Number(attributes.retries ?? 0),
+    firstSeenAt: Number(attributes.firstSeenAt ?? 0),
+    dueAt: Number(attributes[DUE_AT] ?? 0),
+    lastError: String(attributes.lastError ?? ''),
+  };
+}
