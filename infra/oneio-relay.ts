@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -11,7 +11,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV, type EnvName } from '../functions/relay/contract';
+import { DEFAULTS, ENV, type EnvName, SWEEP_EVENT } from '../functions/relay/contract';
 import { type OneioRelayProps, validateConfig } from './config-schema';
 import { RelayAlarms } from './constructs/relay-alarms';
 import { RelaySecret, type RelaySecretResource } from './constructs/relay-secret';
@@ -54,6 +54,8 @@ export class OneioRelay extends Construct {
   /** Receives EventBridge events whose delivery to the function failed and failed asynchronous invocations. */
   readonly deadLetterQueue: Queue;
   readonly eventRules: readonly Rule[];
+  /** Invokes the function every minute with {@link SWEEP_EVENT} to deliver what the outbox holds. */
+  readonly outboxSweep: Rule;
   readonly alarms: RelayAlarms;
 
   constructor(scope: Construct, id: string, props: OneioRelayProps) {
@@ -206,6 +208,20 @@ export class OneioRelay extends Construct {
           ],
         }),
     );
+
+    this.outboxSweep = new Rule(this, 'OutboxSweep', {
+      description: 'oneio-relay: deliver due outbox items',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new LambdaFunction(this.handler, {
+          event: RuleTargetInput.fromObject(SWEEP_EVENT),
+          // A missed sweep is replaced by the next one a minute later, and the items stay in the outbox: no
+          // retries, no dead letter.
+          retryAttempts: 0,
+          maxEventAge: Duration.minutes(1),
+        }),
+      ],
+    });
 
     this.alarms = new RelayAlarms(this, 'Alarms', {
       environmentName: config.environmentName,

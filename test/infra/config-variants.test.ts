@@ -72,7 +72,7 @@ describe('a config that imports its secrets by name', () => {
   });
 });
 
-describe('a config with an alarm e-mail and no EventBridge rule', () => {
+describe('a config with an alarm e-mail and no EventBridge pattern', () => {
   it('subscribes the address to the alarm topic', () => {
     s.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -81,10 +81,10 @@ describe('a config with an alarm e-mail and no EventBridge rule', () => {
     });
   });
 
-  it('creates no rule and lets nothing but the API invoke the function', () => {
-    s.template.resourceCountIs('AWS::Events::Rule', 0);
-    const permissions = Object.values(s.template.findResources('AWS::Lambda::Permission'));
-    expect(permissions.map((p) => p.Properties.Principal)).toEqual(['apigateway.amazonaws.com']);
+  it('creates no pattern rule, only the outbox sweep schedule', () => {
+    const rules = Object.values(s.template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
+    expect(rules).toEqual([expect.objectContaining({ ScheduleExpression: 'rate(1 minute)' })]);
+    expect(rules[0]?.EventPattern).toBeUndefined();
   });
 });
 

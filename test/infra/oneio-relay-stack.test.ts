@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, TABLE } from '../../functions/relay/contract';
+import { DEFAULTS, ENV, SWEEP_EVENT, TABLE } from '../../functions/relay/contract';
 import { parseSourceDeclarations } from '../../functions/relay/core/inbound/source-declaration';
 import { prod, qa } from '../../infra/config';
 import { onlyResource, type SynthesizedRelay, synthRelayApp } from './relay-app';
@@ -245,16 +245,23 @@ describe('least privilege', () => {
     });
   });
 
-  it.each(both)('$name lets only its API route and its rules invoke the function', ({ s }) => {
-    const permissions = Object.values(s.template.findResources('AWS::Lambda::Permission')).map(
-      (p) => p.Properties as { Principal: string; SourceArn: unknown },
-    );
-    expect(permissions.map((p) => p.Principal).sort()).toEqual(
-      ['apigateway.amazonaws.com', ...s.stack.relay.eventRules.map(() => 'events.amazonaws.com')].sort(),
-    );
-    const api = permissions.find((p) => p.Principal === 'apigateway.amazonaws.com');
-    expect(JSON.stringify(api?.SourceArn)).toContain('/*/*/webhooks/{source}');
-  });
+  it.each(both)(
+    '$name lets only its API route, its rules and its sweep schedule invoke the function',
+    ({ s }) => {
+      const relay = s.stack.relay;
+      const permissions = Object.values(s.template.findResources('AWS::Lambda::Permission')).map(
+        (p) => p.Properties as { Principal: string; SourceArn: unknown },
+      );
+      const api = permissions.filter((p) => p.Principal === 'apigateway.amazonaws.com');
+      expect(api).toHaveLength(1);
+      expect(JSON.stringify(api[0]?.SourceArn)).toContain('/*/*/webhooks/{source}');
+      const events = permissions.filter((p) => p.Principal === 'events.amazonaws.com');
+      expect(events.map((p) => p.SourceArn)).toEqual(
+        [...relay.eventRules, relay.outboxSweep].map((rule) => s.resolve(rule.ruleArn)),
+      );
+      expect(permissions).toHaveLength(api.length + events.length);
+    },
+  );
 });
 
 describe('table', () => {
@@ -397,7 +404,9 @@ describe('EventBridge', () => {
     '$name has one rule per configured pattern, targeting the function with a DLQ',
     ({ config, s }) => {
       const relay = s.stack.relay;
-      const rules = Object.values(s.template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
+      const rules = Object.values(s.template.findResources('AWS::Events::Rule'))
+        .map((r) => r.Properties)
+        .filter((r) => r.ScheduleExpression === undefined);
       expect(rules).toHaveLength(config.eventRules?.length ?? 0);
       expect(rules.map((r) => r.EventPattern)).toEqual(config.eventRules?.map((r) => r.eventPattern));
       for (const rule of rules) {
@@ -413,6 +422,22 @@ describe('EventBridge', () => {
       }
     },
   );
+
+  it.each(both)("$name sweeps the outbox every minute with the contract's sweep event", ({ s }) => {
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        {
+          Id: 'Target0',
+          Arn: s.resolve(s.stack.relay.handler.functionArn),
+          Input: JSON.stringify(SWEEP_EVENT),
+          // The next sweep replaces a missed one: no retries, no dead letter.
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        },
+      ],
+    });
+  });
 
   it.each(both)('$name lets only its rules write to the dead-letter queue, over TLS only', ({ s }) => {
     const policy = onlyResource(s.template, 'AWS::SQS::QueuePolicy').Properties.PolicyDocument as {
