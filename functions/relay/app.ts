@@ -83,7 +83,7 @@ export function createRelayHandler(
   clients: RelayClients,
   options: RelayOptions = {},
 ): RelayHandler {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   const telemetry = options.telemetry ?? {
     logger: new Logger({ serviceName: 'oneio-relay' }),
     metrics: new Metrics({ namespace: 'OneioRelay', serviceName: 'oneio-relay' }),

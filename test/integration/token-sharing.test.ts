@@ -6,7 +6,6 @@ import {
   type DynamoDbLocal,
   startDynamoDbLocal,
 } from '../../infra/local/dynamodb-local';
-import { type CapturedOutput, captureOutput } from '../support/captured-output';
 import { createTestTable } from '../support/dynamodb';
 import { lambdaContext } from '../support/lambda-context';
 import {
@@ -51,16 +50,13 @@ async function deliverAcross(
 
 describe('one access token for the whole fleet', () => {
   let fleet: Fleet;
-  let output: CapturedOutput;
 
   beforeAll(async () => {
     const { tableName } = await createTestTable();
     fleet = await startFleet({ dynamodbEndpoint: inject('dynamodbEndpoint'), tableName });
-    output = captureOutput();
   });
 
   afterAll(async () => {
-    output.restore();
     await fleet.close();
   });
 
@@ -88,7 +84,7 @@ describe('one access token for the whole fleet', () => {
   });
 
   it('never writes the client secret, the signing secret or an access token to the logs', () => {
-    const logs = output.text();
+    const logs = fleet.logs();
     const issuedTokens = new Set(fleet.oneio.messages.map((m) => m.accessToken));
 
     expect(logs).toContain('Webhook handled');

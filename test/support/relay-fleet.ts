@@ -7,6 +7,7 @@ import {
   type SecretsManagerEmulator,
   startSecretsManagerEmulator,
 } from '../../infra/local/secrets-manager-emulator';
+import { captureOutput } from './captured-output';
 import { githubWebhook } from './webhook-event';
 
 export const CLIENT_ID = 'relay-client';
@@ -22,11 +23,14 @@ export function githubWebhookFor(body: string): APIGatewayProxyEventV2 {
 export interface Fleet {
   readonly oneio: OneioEmulator;
   readonly secrets: SecretsManagerEmulator;
+  /** Everything the relay wrote to stdout/stderr since the fleet started. */
+  logs(): string;
   /**
    * A new execution environment: the handler module loaded afresh (its own module instance, clients, token memory
    * and keep-alive agent), configured through environment variables exactly as in Lambda.
    */
   coldStart(): Promise<RelayHandler>;
+  /** Stops the emulators and fails if any secret or issued token reached the logs. */
   close(): Promise<void>;
 }
 
@@ -70,6 +74,7 @@ export async function startFleet(options: {
     [ENV.sources]: JSON.stringify({ github: { scheme: 'github' }, demo: { scheme: 'unauthenticated' } }),
   };
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  const output = captureOutput();
 
   return {
     oneio,
@@ -80,12 +85,29 @@ export async function startFleet(options: {
       const module = await import('../../functions/relay/handler.ts');
       return module.handler;
     },
+    logs: () => output.text(),
     async close() {
+      output.restore();
+      await Promise.all([oneio.close(), secrets.close()]);
+      const leaked = secretsIn(output.text(), [
+        CLIENT_SECRET,
+        encodeURIComponent(CLIENT_SECRET),
+        GITHUB_SIGNING_SECRET,
+        ...oneio.messages.map((m) => m.accessToken),
+      ]);
+      if (leaked > 0)
+        throw new Error(`${leaked} secret(s) or access token(s) appeared in the relay's log output`);
       for (const [name, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
-      await Promise.all([oneio.close(), secrets.close()]);
     },
   };
+}
+
+/** How many of `secrets` occur in `text` (the count only: the secrets themselves must not be printed). */
+function secretsIn(text: string, secrets: readonly string[]): number {
+  return new Set(secrets).size === 0
+    ? 0
+    : [...new Set(secrets)].filter((secret) => text.includes(secret)).length;
 }

@@ -68,7 +68,7 @@ export async function deliver(
   deps: DeliverDeps,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ): Promise<DeliveryOutcome> {
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? (() => Date.now());
   const sleep = deps.sleep ?? realSleep;
   let attempts = 0;
   let retriedUnauthorized = false;

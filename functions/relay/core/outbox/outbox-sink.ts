@@ -11,7 +11,7 @@ import { outboxRetryDelay } from './retry-schedule';
 export class OutboxSink implements UndeliveredSink {
   constructor(
     private readonly outbox: Outbox,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
     private readonly random: Random = Math.random,
   ) {}
 

@@ -77,7 +77,7 @@ export class TokenManager {
   private inflight: Promise<SharedToken> | undefined;
 
   constructor(private readonly options: TokenManagerOptions) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
     this.sleep = options.sleep ?? realSleep;
     this.random = options.random ?? Math.random;
     this.leaseMs = options.leaseMs ?? 10_000;

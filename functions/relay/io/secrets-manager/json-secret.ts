@@ -25,7 +25,7 @@ export class JsonSecret {
     options: JsonSecretOptions = {},
   ) {
     this.maxAgeMs = options.maxAgeMs ?? 300_000;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
   }
 
   /** The secret's JSON object; `forceRefresh` skips the cache (after a rotation was detected). */
