@@ -85,8 +85,10 @@ export function createRelayHandler(
 ): RelayHandler {
   const now = options.now ?? (() => Date.now());
   const telemetry = options.telemetry ?? {
-    logger: new Logger({ serviceName: 'oneio-relay' }),
-    metrics: new Metrics({ namespace: 'OneioRelay', serviceName: 'oneio-relay' }),
+    // Service name and namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, set per
+    // environment by the stack, so QA and PROD in one account publish apart.
+    logger: new Logger(),
+    metrics: new Metrics(),
   };
   const credentials = new SecretsManagerCredentialsProvider(
     new JsonSecret(clients.secrets, config.credentialsSecretId),

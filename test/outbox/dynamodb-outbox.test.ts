@@ -95,6 +95,15 @@ describe('DynamoDbOutbox (DynamoDB Local)', () => {
     expect(await outbox.get('r1')).toBeUndefined();
   });
 
+  it('counts the items of a queue, up to a maximum', async () => {
+    for (let i = 0; i < 5; i++) await outbox.add(item(`p${i}`, { state: 'parked', dueAt: NOW + i }));
+    await outbox.add(item('due-one'));
+
+    expect(await outbox.count('parked', 100)).toBe(5);
+    expect(await outbox.count('parked', 3)).toBe(3);
+    expect(await outbox.count('due', 100)).toBe(1);
+  });
+
   it('holds a body of the largest size the relay can be configured to accept, even when it does not compress', async () => {
     // Random base64 barely compresses: the worst case for the 400 KB item limit.
     const filler = randomBytes(MAX_BODY_BYTES_LIMIT)

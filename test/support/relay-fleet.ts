@@ -65,6 +65,7 @@ export async function startFleet(options: {
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    POWERTOOLS_SERVICE_NAME: 'oneio-relay-test',
     POWERTOOLS_METRICS_NAMESPACE: 'OneioRelayTest',
     [ENV.tokenUrl]: oneio.tokenUrl,
     [ENV.receiverUrl]: oneio.receiverUrl,

@@ -42,6 +42,8 @@ export interface Outbox {
   get(relayId: string): Promise<OutboxItem | undefined>;
   /** Operator: items of one queue, oldest first. */
   list(state: 'due' | 'parked', limit: number): Promise<OutboxItem[]>;
+  /** Items in one queue (for the parked-items gauge), counting at most `max`. */
+  count(state: 'due' | 'parked', max: number): Promise<number>;
   /** Operator: a parked item becomes due at `now`. Resolves false when it is not parked (idempotent). */
   redrive(relayId: string, now: number): Promise<boolean>;
   /** Operator: deletes an item. Resolves false when it did not exist (idempotent). */

@@ -20,7 +20,12 @@ export interface SweepReport {
   readonly parked: number;
   /** Age since first seen of the oldest item that was due when the sweep started, ms. */
   readonly oldestDueAgeMs?: number;
+  /** Parked items waiting for an operator after this sweep (counted up to {@link PARKED_COUNT_MAX}). */
+  readonly parkedItems: number;
 }
+
+/** Counting parked items reads their keys; beyond this many, the exact number no longer matters to an alarm. */
+export const PARKED_COUNT_MAX = 1_000;
 
 /** Items fetched per query; small, so a sweep near its deadline does not claim what it cannot finish. */
 const BATCH = 10;
@@ -61,7 +66,8 @@ export async function sweepOutbox(deadline: number, deps: SweepDeps): Promise<Sw
     // A short batch means the queue is drained; a batch lost entirely to another sweep means it is busy elsewhere.
     if (batch.length < BATCH || claimed.length === 0) break;
   }
-  return { ...counts, ...(oldestDueAgeMs !== undefined && { oldestDueAgeMs }) };
+  const parkedItems = await outbox.count('parked', PARKED_COUNT_MAX);
+  return { ...counts, parkedItems, ...(oldestDueAgeMs !== undefined && { oldestDueAgeMs }) };
 }
 
 async function retryOne(item: OutboxItem, deps: SweepDeps): Promise<'delivered' | 'rescheduled' | 'parked'> {

@@ -124,6 +124,27 @@ export class DynamoDbOutbox implements Outbox {
     return this.query(state, limit);
   }
 
+  async count(state: 'due' | 'parked', max: number): Promise<number> {
+    let total = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX?.name,
+          KeyConditionExpression: '#queue = :queue',
+          ExpressionAttributeNames: { '#queue': QUEUE },
+          ExpressionAttributeValues: { ':queue': QUEUES[state] },
+          Select: 'COUNT',
+          ...(startKey && { ExclusiveStartKey: startKey }),
+        }),
+      );
+      total += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && total < max);
+    return Math.min(total, max);
+  }
+
   async redrive(relayId: string, now: number): Promise<boolean> {
     return this.conditional(
       new UpdateCommand({
