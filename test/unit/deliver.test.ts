@@ -271,6 +271,26 @@ describe('deliver', () => {
     expect(receiver.requests).toEqual([]);
   });
 
+  it('does not start a request when getting the token used up the time budget', async () => {
+    // Prepare: a token refresh that returns just before the deadline
+    const clock = new FakeClock();
+    const tokens = new FakeTokenSource(clock, BUDGET_MS - 100);
+    const receiver = new ScriptedReceiver([{ status: 200 }], clock);
+    const deadline = clock.now() + BUDGET_MS;
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, {
+      tokens,
+      receiver,
+      now: clock.now,
+      sleep: clock.sleep,
+    });
+
+    // Assess: a POST with 100 ms left would likely be cut off after ONEiO took it, and then be sent again
+    expect(receiver.requests).toEqual([]);
+    expect(outcome).toMatchObject({ status: 'undelivered', attempts: 0 });
+  });
+
   it('retries when no token is available, then leaves the message undelivered', async () => {
     // Prepare
     const { deps, deadline, receiver, tokens } = setup([{ status: 200 }]);

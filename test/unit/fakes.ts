@@ -33,6 +33,12 @@ export class FakeTokenSource implements TokenSource {
   private failure: Error | undefined;
   private failuresLeft = 0;
 
+  /** `clock` and `latencyMs`: each `get` takes that long on the fake clock (a refresh, a lease wait). */
+  constructor(
+    private readonly clock?: FakeClock,
+    private readonly latencyMs = 0,
+  ) {}
+
   static token(serial: number): SharedToken {
     return {
       accessToken: `token-${serial}`,
@@ -51,6 +57,7 @@ export class FakeTokenSource implements TokenSource {
 
   async get(deadline: number): Promise<SharedToken> {
     this.gets.push(deadline);
+    this.clock?.advance(this.latencyMs);
     if (this.failure && this.failuresLeft > 0) {
       this.failuresLeft--;
       throw this.failure;
