@@ -186,6 +186,22 @@ describe('handleWebhook', () => {
       });
     });
 
+    it('verifies a GitHub signature over the decoded bytes of a base64 body', async () => {
+      // Prepare
+      const body = '{"action":"opened","issue":{"title":"ä ✓"}}';
+      const signature = `sha256=${createHmac('sha256', GH_SECRET).update(body).digest('hex')}`;
+      const h = harness();
+
+      // Act
+      const answer = await h.handle(
+        webhookEvent({ source: 'gh', body, base64: true, headers: { 'x-hub-signature-256': signature } }),
+      );
+
+      // Assess
+      expect(answer.statusCode).toBe(200);
+      expect(sentMessage(h).body).toBe(body);
+    });
+
     it('gives the relay the webhook budget when Lambda has more time left', async () => {
       // Prepare
       const h = harness();
