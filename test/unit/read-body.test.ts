@@ -46,6 +46,8 @@ describe('readBody', () => {
       'Application/JSON; charset="utf-8"',
       'application/vnd.api+json',
       'application/cloudevents+json; charset=utf-8',
+      'application/json; charset=utf8',
+      'application/json; charset=us-ascii',
     ])('accepts the content type %j', (contentType) => {
       expect(read(contentType, '{"a":1}').ok).toBe(true);
     });

@@ -111,6 +111,22 @@ describe('WebhookGate', () => {
       expect(verdict.ok).toBe(true);
     });
 
+    it('refuses with 413 a form that fits as sent but not once converted to JSON', async () => {
+      // Prepare: each %01 (3 bytes) becomes \u0001 (6 bytes) in JSON, so this form grows past the limit
+      const gate = new WebhookGate(SOURCES, fakeSecrets(), MAX_BODY_BYTES);
+      const form = `q=${'%01'.repeat(20)}`;
+
+      // Act
+      const verdict = await gate.check(
+        request({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form }),
+        NOW,
+      );
+
+      // Assess
+      expect(Buffer.byteLength(form)).toBeLessThanOrEqual(MAX_BODY_BYTES);
+      expect(verdict).toMatchObject({ ok: false, status: 413 });
+    });
+
     it('refuses a body one byte over the limit with 413', async () => {
       // Prepare
       const gate = new WebhookGate(SOURCES, fakeSecrets(), MAX_BODY_BYTES);

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { OnceResult } from '../../functions/relay/core/dedup/relay-once';
 import type { OutboundMessage } from '../../functions/relay/core/delivery/deliver';
 import { SecretError } from '../../functions/relay/core/errors';
 import { WebhookGate } from '../../functions/relay/core/inbound/accept-webhook';
 import type { SourceDeclarations } from '../../functions/relay/core/inbound/source-declaration';
-import type { RelayResult } from '../../functions/relay/core/relay';
 import { handleWebhook, WEBHOOK_BUDGET_MS } from '../../functions/relay/events/webhook-handler';
 import type { SigningSecrets } from '../../functions/relay/ports/signing-secrets';
 import { loadFixture, webhookEvent } from '../fixtures/load';
@@ -22,7 +22,7 @@ const DELIVERY_ID = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
 
 interface Harness {
   readonly relay: ReturnType<
-    typeof vi.fn<(message: OutboundMessage, deadline: number) => Promise<RelayResult>>
+    typeof vi.fn<(message: OutboundMessage, deadline: number) => Promise<OnceResult>>
   >;
   readonly clock: FakeClock;
   readonly captured: CapturedTelemetry;
@@ -37,7 +37,7 @@ interface Answer {
 
 function harness(
   options: {
-    result?: RelayResult;
+    result?: OnceResult;
     secrets?: SigningSecrets;
     relayTakesMs?: number;
     maxBodyBytes?: number;
@@ -48,7 +48,7 @@ function harness(
   const secrets: SigningSecrets = options.secrets ?? {
     forSource: async (source) => (source === 'gh' ? [GH_SECRET] : []),
   };
-  const relay = vi.fn(async (_message: OutboundMessage, _deadline: number): Promise<RelayResult> => {
+  const relay = vi.fn(async (_message: OutboundMessage, _deadline: number): Promise<OnceResult> => {
     clock.advance(options.relayTakesMs ?? 0);
     return options.result ?? { status: 'delivered', attempts: 1 };
   });
@@ -239,6 +239,36 @@ describe('handleWebhook', () => {
       // Assess
       expect(answer.statusCode).toBe(202);
       expect(answer.json).toEqual({ relayId: sentMessage(h).relayId, status: 'queued' });
+    });
+
+    it.each([
+      ['delivered', 200],
+      ['queued', 202],
+    ] as const)('answers a duplicate of a %s message %i with the first relay id', async (state, status) => {
+      // Prepare
+      const h = harness({ result: { status: 'duplicate', state, relayId: 'first-relay-id', attempts: 0 } });
+
+      // Act
+      const answer = await h.handle(loadFixture('webhookJson'));
+
+      // Assess
+      expect(answer.statusCode).toBe(status);
+      expect(answer.json).toEqual({ relayId: 'first-relay-id', status: 'duplicate' });
+    });
+
+    it('answers a duplicate of a message still in flight 409 with Retry-After, so the sender retries', async () => {
+      // Prepare
+      const h = harness({
+        result: { status: 'duplicate', state: 'in_progress', relayId: 'first-relay-id', attempts: 0 },
+      });
+
+      // Act
+      const answer = await h.handle(loadFixture('webhookJson'));
+
+      // Assess
+      expect(answer.statusCode).toBe(409);
+      expect(answer.headers).toMatchObject({ 'retry-after': '10' });
+      expect(answer.json).toMatchObject({ relayId: 'first-relay-id' });
     });
 
     it('answers 503 with the relay id when the message could be neither delivered nor kept', async () => {

@@ -32,7 +32,14 @@ export async function handleWebhook(
 
   const parsed = toWebhookRequest(event);
   if (!parsed.ok) {
-    logger.info('Webhook refused', { apiRequestId, outcome: 'refused', statusCode: parsed.status });
+    count(deps.telemetry, 'WebhookRefused');
+    logger.info('Webhook handled', {
+      apiRequestId,
+      source: event.pathParameters?.source,
+      statusCode: parsed.status,
+      latencyMs: deps.now() - started,
+      outcome: 'refused',
+    });
     return toHttpResponse({ kind: 'refused', status: parsed.status, error: parsed.error });
   }
   const { request } = parsed;

@@ -80,6 +80,11 @@ export async function deliver(
     let waitAtLeastMs = 0;
     try {
       const token = await deps.tokens.get(deadline);
+      // Waiting for a token may have used the budget up: an attempt cut short could still reach ONEiO and then be
+      // sent again from the outbox.
+      if (deadline - now() < policy.minAttemptMs) {
+        return { status: 'undelivered', attempts, lastError: 'no time left after getting a token' };
+      }
       attempts++;
       const timeoutMs = Math.max(1, Math.min(policy.requestTimeoutMs, deadline - now()));
       const response = await deps.receiver.send(message.body, token.accessToken, {

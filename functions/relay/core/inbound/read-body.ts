@@ -10,6 +10,9 @@ export type BodyVerdict =
 
 type MediaKind = 'json' | 'form';
 
+/** UTF-8 under its common names, and US-ASCII, which is a subset of it. */
+const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** `application/json`, `application/*+json` (CloudEvents, JSON:API) and HTML forms; UTF-8 only. */
@@ -18,7 +21,7 @@ export function mediaKind(contentType: string | undefined): MediaKind | undefine
   const [type = '', ...params] = contentType.split(';').map((part) => part.trim().toLowerCase());
   for (const param of params) {
     const [name, value = ''] = param.split('=').map((p) => p.trim());
-    if (name === 'charset' && value.replace(/"/g, '') !== 'utf-8') return undefined;
+    if (name === 'charset' && !UTF8_CHARSETS.has(value.replace(/"/g, ''))) return undefined;
   }
   if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return 'json';
   if (type === 'application/x-www-form-urlencoded') return 'form';
