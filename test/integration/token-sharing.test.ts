@@ -38,7 +38,8 @@ async function deliverAcross(
     handlers.map(async (handle, env) => {
       const seen: number[] = [];
       for (let i = 0; i < perEnvironment; i++) {
-        const body = JSON.stringify({ label, env, i, big: 12345678901234567890123 });
+        // Written as text: a big integer that JSON.parse would round must reach ONEiO digit for digit.
+        const body = `{"label":"${label}","env":${env},"i":${i},"big":12345678901234567890123}`;
         const response = await handle(githubWebhookFor(body), lambdaContext());
         seen.push(response?.statusCode ?? 0);
       }
@@ -66,7 +67,9 @@ describe('one access token for the whole fleet', () => {
     const statuses = await deliverAcross(handlers, 10, 'cold-fleet');
 
     expect(statuses.filter((s) => s === 200)).toHaveLength(200);
-    expect(fleet.oneio.messages.filter((m) => m.body.includes('"cold-fleet"'))).toHaveLength(200);
+    const received = fleet.oneio.messages.filter((m) => m.body.includes('"cold-fleet"'));
+    expect(received).toHaveLength(200);
+    expect(received.every((m) => m.body.endsWith('"big":12345678901234567890123}'))).toBe(true);
     expect(fleet.oneio.tokenRequests.count).toBe(1);
   });
 
