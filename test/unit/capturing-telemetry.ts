@@ -7,10 +7,12 @@ export interface CapturedTelemetry {
   readonly telemetry: Telemetry;
   /** Every line written to stdout or stderr since creation, as written. */
   readonly output: () => string;
-  /** The structured log lines, parsed. */
+  /** The structured log lines, parsed (EMF metric records left out). */
   readonly logs: () => Array<Record<string, unknown>>;
-  /** Names of the metrics added, in order. */
+  /** Names of the metrics added, in order: buffered ones, then those already published as single EMF records. */
   readonly metricNames: () => string[];
+  /** The dimensions of each published EMF record. */
+  readonly metricDimensions: () => Array<Record<string, unknown>>;
 }
 
 /**
@@ -37,8 +39,32 @@ export function captureTelemetry(): CapturedTelemetry {
       written
         .join('')
         .split('\n')
-        .filter((line) => line.startsWith('{'))
+        .filter((line) => line.startsWith('{') && !line.includes('"_aws"'))
         .map((line) => JSON.parse(line) as Record<string, unknown>),
-    metricNames: () => addMetric.mock.calls.map(([name]) => name),
+    metricNames: () => [
+      ...addMetric.mock.calls.map(([name]) => name),
+      ...emfRecords(written).flatMap((record) => record.names),
+    ],
+    metricDimensions: () => emfRecords(written).map((record) => record.dimensions),
   };
+}
+
+/** EMF records (CloudWatch embedded metric format) among the written lines. */
+function emfRecords(
+  written: readonly string[],
+): Array<{ names: string[]; dimensions: Record<string, unknown> }> {
+  return written
+    .join('')
+    .split('\n')
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => {
+      const record = JSON.parse(line) as {
+        _aws: { CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
+      } & Record<string, unknown>;
+      const directive = record._aws.CloudWatchMetrics[0];
+      const dimensions = Object.fromEntries(
+        (directive?.Dimensions[0] ?? []).map((name) => [name, record[name]]),
+      );
+      return { names: (directive?.Metrics ?? []).map((m) => m.Name), dimensions };
+    });
 }

@@ -505,6 +505,9 @@ describe('handleWebhook', () => {
         }),
       ]);
       expect(h.captured.metricNames()).toEqual(['WebhookUnauthorized']);
+      expect(h.captured.metricDimensions()).toEqual([
+        expect.objectContaining({ reason: expect.any(String) }),
+      ]);
     });
 
     it('logs and counts a body that is not valid base64 like any other refusal', async () => {

@@ -12,6 +12,16 @@ export function count(telemetry: Telemetry, name: string): void {
   telemetry.metrics.addMetric(name, MetricUnit.Count, 1);
 }
 
+/**
+ * Counts a refused signature with its reason as a dimension (`missing_header`, `bad_signature`, `stale_timestamp`,
+ * …), so an operator can tell a misconfigured secret from a probe. Published at once, as its own EMF record.
+ */
+export function countRejection(telemetry: Telemetry, reason: string): void {
+  const metric = telemetry.metrics.singleMetric();
+  metric.addDimension('reason', reason);
+  metric.addMetric('WebhookUnauthorized', MetricUnit.Count, 1);
+}
+
 /** Token lifecycle events as logs and metrics. Only error names and messages: our errors carry no secrets. */
 export function tokenTelemetry(telemetry: Telemetry): TokenEvents {
   return {

@@ -6,7 +6,7 @@ import type { OutboundMessage } from '../core/delivery/deliver';
 import type { WebhookGate } from '../core/inbound/accept-webhook';
 import { toWebhookRequest } from './api-gateway';
 import { toHttpResponse, type WebhookAnswer } from './http-response';
-import { count, type Telemetry } from './telemetry';
+import { count, countRejection, type Telemetry } from './telemetry';
 
 export interface WebhookDeps {
   readonly gate: WebhookGate;
@@ -49,7 +49,8 @@ export async function handleWebhook(
   try {
     const verdict = await deps.gate.check(request, started);
     if (!verdict.ok) {
-      count(deps.telemetry, verdict.status === 401 ? 'WebhookUnauthorized' : 'WebhookRefused');
+      if (verdict.reason) countRejection(deps.telemetry, verdict.reason);
+      else count(deps.telemetry, 'WebhookRefused');
       answer = { kind: 'refused', status: verdict.status, error: verdict.error };
       fields = { outcome: 'refused', ...(verdict.reason && { reason: verdict.reason }) };
     } else {
