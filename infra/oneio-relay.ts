@@ -27,7 +27,9 @@ const RELAY_ENTRY = path.join(PROJECT_ROOT, 'functions', 'relay', 'handler.ts');
 /**
  * Webhook senders give up after ~10 s (GitHub) and API Gateway after 30 s: the webhook path answers within
  * ~8 s of its own budget, and 25 s leaves the EventBridge path room to retry without ever outliving the API's
- * integration timeout.
+ * integration timeout. The outbox sweep stops taking items once one more item's budget (6 s) would not end 2 s
+ * before the timeout, and its claim on an item (2 min) outlasts the timeout, so a sweep cut short never races the
+ * next one.
  */
 const FUNCTION_TIMEOUT = Duration.seconds(25);
 /**
@@ -36,6 +38,17 @@ const FUNCTION_TIMEOUT = Duration.seconds(25);
  * against 128 MB while an idle arm64 function still costs nothing.
  */
 const FUNCTION_MEMORY_MB = 512;
+
+/** CloudWatch namespace of the relay's own (embedded-format) metrics, shared by every environment. */
+export const METRICS_NAMESPACE = 'OneioRelay';
+
+/**
+ * Powertools service name of one environment: the `service` key of every log line and the `service` dimension of
+ * every relay metric, so QA and PROD in one account and region publish apart and each alarms on its own metrics.
+ */
+export function relayServiceName(environmentName: string): string {
+  return `oneio-relay-${environmentName}`;
+}
 
 /**
  * The relay for one environment: function, table, secrets, webhook API, EventBridge rules, dead-letter queue,
@@ -62,6 +75,7 @@ export class OneioRelay extends Construct {
     super(scope, id);
     const config = validateConfig(props);
     const removalPolicy = config.removalPolicy;
+    const serviceName = relayServiceName(config.environmentName);
 
     const relayTable = new RelayTable(this, 'Store', {
       removalPolicy,
@@ -166,8 +180,9 @@ export class OneioRelay extends Construct {
       }),
       environment: {
         ...environment,
-        POWERTOOLS_SERVICE_NAME: 'oneio-relay',
-        POWERTOOLS_METRICS_NAMESPACE: 'OneioRelay',
+        // The function's Logger and Metrics take their service name and namespace from these two only.
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

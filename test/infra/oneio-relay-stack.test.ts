@@ -130,10 +130,24 @@ describe('function', () => {
       [ENV.maxBodyBytes]: String(DEFAULTS.maxBodyBytes),
       [ENV.dedupTtlSeconds]: String(DEFAULTS.dedupTtlSeconds),
       [ENV.outboxMaxAgeSeconds]: String(DEFAULTS.outboxMaxAgeSeconds),
-      POWERTOOLS_SERVICE_NAME: 'oneio-relay',
+      POWERTOOLS_SERVICE_NAME: `oneio-relay-${config.environmentName}`,
       POWERTOOLS_METRICS_NAMESPACE: 'OneioRelay',
       NODE_OPTIONS: '--enable-source-maps',
     });
+  });
+
+  it('names the telemetry service per environment, in one shared namespace', () => {
+    // Logger and Metrics read nothing else: these two variables are what keeps QA and PROD metrics apart.
+    expect([functionEnv(qaStack), functionEnv(prodStack)]).toEqual([
+      expect.objectContaining({
+        POWERTOOLS_SERVICE_NAME: 'oneio-relay-qa',
+        POWERTOOLS_METRICS_NAMESPACE: 'OneioRelay',
+      }),
+      expect.objectContaining({
+        POWERTOOLS_SERVICE_NAME: 'oneio-relay-prod',
+        POWERTOOLS_METRICS_NAMESPACE: 'OneioRelay',
+      }),
+    ]);
   });
 
   it.each(both)('$name passes sources the function can parse back', ({ config, s }) => {
