@@ -81,6 +81,13 @@ export interface OneioRelayProps {
    * @default DEFAULTS.outboxMaxAgeSeconds from functions/relay/contract.ts (24 h)
    */
   readonly outboxMaxAgeSeconds?: number;
+  /**
+   * The `OutboxOldestDueAge` alarm fires when a message due for a retry has waited longer than this since the relay
+   * first received it. Below the outbox's maximum age, so it warns before messages are parked.
+   *
+   * @default 60 ({@link DEFAULT_OUTBOX_AGE_ALARM_MINUTES})
+   */
+  readonly outboxAgeAlarmMinutes?: number;
   /** @default - no EventBridge rule: the relay only receives webhooks */
   readonly eventRules?: readonly RelayEventRule[];
   readonly throttling: ApiThrottling;
@@ -114,6 +121,11 @@ export interface RelayConfig extends OneioRelayProps {
 }
 
 const MAX_RETENTION_SECONDS = 30 * 24 * 3600;
+
+/** Default of {@link OneioRelayProps.outboxAgeAlarmMinutes}: an hour of ONEiO not taking a message. */
+export const DEFAULT_OUTBOX_AGE_ALARM_MINUTES = 60;
+/** The alarms evaluate 5-minute periods; a shorter age threshold would not be seen any sooner. */
+const MIN_OUTBOX_AGE_ALARM_MINUTES = 5;
 
 export class RelayConfigError extends Error {
   override readonly name = 'RelayConfigError';
@@ -185,6 +197,23 @@ export function validateConfig<T extends OneioRelayProps>(config: T): T {
     ) {
       fail(key, `a whole number of seconds between 60 and ${MAX_RETENTION_SECONDS} (30 days)`, seconds);
     }
+  }
+
+  const ageAlarmMinutes = config.outboxAgeAlarmMinutes;
+  const maxAgeMinutes = (config.outboxMaxAgeSeconds ?? DEFAULTS.outboxMaxAgeSeconds) / 60;
+  // At the maximum age the sweep parks the item instead: a threshold there or above could never fire.
+  if (
+    ageAlarmMinutes !== undefined &&
+    (!Number.isInteger(ageAlarmMinutes) ||
+      ageAlarmMinutes < MIN_OUTBOX_AGE_ALARM_MINUTES ||
+      ageAlarmMinutes >= maxAgeMinutes)
+  ) {
+    fail(
+      'outboxAgeAlarmMinutes',
+      `a whole number of minutes from ${MIN_OUTBOX_AGE_ALARM_MINUTES} up to, not including, the outbox's maximum ` +
+        `age (${maxAgeMinutes} minutes)`,
+      ageAlarmMinutes,
+    );
   }
 
   checkEventRules(config.eventRules ?? [], fail);

@@ -31,6 +31,7 @@ export const qa: RelayConfig = {
   removalPolicy: RemovalPolicy.DESTROY,
   // QA holds test traffic only and is torn down at will.
   pointInTimeRecovery: false,
+  outboxAgeAlarmMinutes: 60,
 };
 
 export const prod: RelayConfig = {
@@ -49,6 +50,8 @@ export const prod: RelayConfig = {
   logRetention: RetentionDays.THREE_MONTHS,
   removalPolicy: RemovalPolicy.RETAIN,
   pointInTimeRecovery: true,
+  // Messages ONEiO has not taken for an hour: an outage or a credentials problem worth waking up for.
+  outboxAgeAlarmMinutes: 60,
   // No alarmEmail yet: subscribe the on-call address here (or to the AlarmTopic output) before going live.
 };
 

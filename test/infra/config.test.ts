@@ -18,6 +18,10 @@ describe('the shipped config', () => {
     for (const config of environments) expect(() => validateConfig(config)).not.toThrow();
   });
 
+  it('alarms on outbox items an hour overdue in both environments', () => {
+    expect([qa.outboxAgeAlarmMinutes, prod.outboxAgeAlarmMinutes]).toEqual([60, 60]);
+  });
+
   it('destroys QA and retains PROD', () => {
     expect([qa.removalPolicy, prod.removalPolicy]).toEqual([RemovalPolicy.DESTROY, RemovalPolicy.RETAIN]);
   });
@@ -129,6 +133,26 @@ describe('validateConfig', () => {
       'prod.outboxMaxAgeSeconds must be a whole number of seconds',
     ],
     [
+      'an outbox age alarm in seconds',
+      { outboxAgeAlarmMinutes: 3600 },
+      "prod.outboxAgeAlarmMinutes must be a whole number of minutes from 5 up to, not including, the outbox's maximum age (1440 minutes) (got 3600)",
+    ],
+    [
+      'an outbox age alarm shorter than the alarm period',
+      { outboxAgeAlarmMinutes: 1 },
+      'prod.outboxAgeAlarmMinutes must be a whole number of minutes from 5',
+    ],
+    [
+      'a fractional outbox age alarm',
+      { outboxAgeAlarmMinutes: 7.5 },
+      'prod.outboxAgeAlarmMinutes must be a whole number of minutes',
+    ],
+    [
+      'an outbox age alarm at the maximum age, where items are parked instead',
+      { outboxMaxAgeSeconds: 7200, outboxAgeAlarmMinutes: 120 },
+      "prod.outboxAgeAlarmMinutes must be a whole number of minutes from 5 up to, not including, the outbox's maximum age (120 minutes) (got 120)",
+    ],
+    [
       'an account id that is not 12 digits',
       { account: '1234' },
       'prod.account must be a 12-digit AWS account id (got "1234")',
@@ -167,6 +191,13 @@ describe('validateConfig', () => {
   ])('rejects %s, naming the field', (_what, patch, message) => {
     expect(() => validateConfig(prodWith(patch))).toThrow(RelayConfigError);
     expect(() => validateConfig(prodWith(patch))).toThrow(message);
+  });
+
+  it('accepts an outbox age alarm just below a shortened maximum age, and none at all', () => {
+    expect(() =>
+      validateConfig(prodWith({ outboxMaxAgeSeconds: 7200, outboxAgeAlarmMinutes: 119 })),
+    ).not.toThrow();
+    expect(() => validateConfig(prodWith({ outboxAgeAlarmMinutes: undefined }))).not.toThrow();
   });
 
   it('rejects an environment name that cannot be part of a stack name', () => {
