@@ -12,7 +12,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, type EnvName, SWEEP_EVENT } from '../functions/relay/contract';
-import { type OneioRelayProps, validateConfig } from './config-schema';
+import { DEFAULT_OUTBOX_AGE_ALARM_MINUTES, type OneioRelayProps, validateConfig } from './config-schema';
 import { RelayAlarms } from './constructs/relay-alarms';
 import { RelaySecret, type RelaySecretResource } from './constructs/relay-secret';
 import { RelayTable } from './constructs/relay-table';
@@ -243,6 +243,9 @@ export class OneioRelay extends Construct {
       handler: this.handler,
       api: this.api,
       deadLetterQueue: this.deadLetterQueue,
+      metricsNamespace: METRICS_NAMESPACE,
+      serviceName,
+      outboxAgeAlarmMinutes: config.outboxAgeAlarmMinutes ?? DEFAULT_OUTBOX_AGE_ALARM_MINUTES,
       ...(config.alarmEmail !== undefined && { alarmEmail: config.alarmEmail }),
     });
   }

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -13,6 +13,12 @@ export interface RelayAlarmsProps {
   readonly handler: IFunction;
   readonly api: HttpApi;
   readonly deadLetterQueue: IQueue;
+  /** Namespace of the relay's own metrics (the function's POWERTOOLS_METRICS_NAMESPACE). */
+  readonly metricsNamespace: string;
+  /** Value of their `service` dimension (the function's POWERTOOLS_SERVICE_NAME): this environment's metrics only. */
+  readonly serviceName: string;
+  /** Threshold of the {@link RelayAlarms.outboxOverdue} alarm. */
+  readonly outboxAgeAlarmMinutes: number;
   /** @default - no subscription */
   readonly alarmEmail?: string;
 }
@@ -20,8 +26,8 @@ export interface RelayAlarmsProps {
 const PERIOD = Duration.minutes(5);
 
 /**
- * The four conditions an operator must hear about, each alarming on the first occurrence: the relay is built so
- * that none of them happens in normal operation.
+ * The conditions an operator must hear about, each alarming on the first occurrence (the outbox age on its
+ * threshold): the relay is built so that none of them happens in normal operation.
  */
 export class RelayAlarms extends Construct {
   readonly topic: Topic;
@@ -29,6 +35,14 @@ export class RelayAlarms extends Construct {
   readonly functionThrottles: Alarm;
   readonly apiServerErrors: Alarm;
   readonly deadLetters: Alarm;
+  /** Parked outbox items wait for an operator; stays in alarm until they are redriven or purged. */
+  readonly outboxParked: Alarm;
+  /** A message due for a retry has waited longer than `outboxAgeAlarmMinutes`. */
+  readonly outboxOverdue: Alarm;
+  /** A message was neither delivered nor kept. */
+  readonly messagesFailed: Alarm;
+  /** The ONEiO token endpoint refused or failed a refresh. */
+  readonly tokenRefreshFailed: Alarm;
 
   constructor(scope: Construct, id: string, props: RelayAlarmsProps) {
     super(scope, id);
@@ -70,6 +84,57 @@ export class RelayAlarms extends Construct {
       description:
         'EventBridge events the relay could not take: every retry failed. They wait in the dead-letter queue ' +
         '(14 days); inspect and redrive them once the cause is fixed.',
+    });
+
+    // The relay's own metrics. Every environment publishes to one namespace; the service dimension tells them
+    // apart, and a metric is only matched with exactly the dimensions Powertools gives it (service alone).
+    const relayMetric = (metricName: string, statistic: 'Sum' | 'Maximum') =>
+      new Metric({
+        namespace: props.metricsNamespace,
+        metricName,
+        dimensionsMap: { service: props.serviceName },
+        period: PERIOD,
+        statistic,
+      });
+
+    // Gauges written by every sweep (once a minute). Missing data means the sweep did not run, which the
+    // function alarms report; it must not leave these two red or flip them on its own.
+    this.outboxParked = this.alarm('OutboxParked', {
+      metric: relayMetric('OutboxParkedItems', 'Maximum'),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description:
+        'Parked outbox items are waiting for an operator: ONEiO refused them (4xx) or they were not delivered ' +
+        'within the maximum age. List them with `npx oneio-relay outbox list --env <env> --parked`, then ' +
+        '`redrive` or `purge` them; the alarm clears once none is left.',
+    });
+    this.outboxOverdue = this.alarm('OutboxOverdue', {
+      metric: relayMetric('OutboxOldestDueAge', 'Maximum'),
+      threshold: props.outboxAgeAlarmMinutes * 60,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description:
+        `A message due for a retry was received more than ${props.outboxAgeAlarmMinutes} minutes ago: ONEiO ` +
+        'has not taken it since. Check the function logs (token or receiver errors) and ONEiO; the outbox keeps ' +
+        'retrying until the maximum age, then parks the message.',
+    });
+    // Cheap (two more alarms) and specific. ApiServerErrors mixes a 503 with function crashes and never sees the
+    // EventBridge path; MessageFailed counts exactly the messages the relay could neither deliver nor write to
+    // the outbox (webhook sender answered 503, EventBridge event handed back to Lambda's retries).
+    this.messagesFailed = this.alarm('MessagesFailed', {
+      metric: relayMetric('MessageFailed', 'Sum'),
+      description:
+        'Messages were neither delivered nor kept in the outbox (usually ONEiO and DynamoDB failing together): ' +
+        'webhook senders got a 503 and must retry; EventBridge events are retried by Lambda, then dead-lettered.',
+    });
+    // The earliest sign of wrong ONEiO credentials or a token endpoint outage: a refresh is rare (one fleet-wide
+    // per token lifetime, the secret already re-read once on invalid_client), so one failure is worth a look
+    // before the outbox age alarm fires an hour later.
+    this.tokenRefreshFailed = this.alarm('TokenRefreshFailed', {
+      metric: relayMetric('TokenRefreshFailed', 'Sum'),
+      description:
+        'The ONEiO token endpoint refused or failed a token request. invalid_client in the function logs: put the ' +
+        "right client_id/client_secret in the credentials secret. Otherwise check ONEiO's status; the relay keeps " +
+        'its current token while it lasts and queues what it cannot deliver.',
     });
   }
 

@@ -18,6 +18,7 @@ const importing: RelayConfig = {
   alarmEmail: 'oncall@example.com',
   eventRules: [],
   maxBodyBytes: 100_000,
+  outboxAgeAlarmMinutes: 15,
 };
 
 // Built once for the file; cdk-nag runs during this synth, so a finding would throw here.
@@ -85,6 +86,31 @@ describe('a config with an alarm e-mail and no EventBridge pattern', () => {
     const rules = Object.values(s.template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
     expect(rules).toEqual([expect.objectContaining({ ScheduleExpression: 'rate(1 minute)' })]);
     expect(rules[0]?.EventPattern).toBeUndefined();
+  });
+});
+
+describe('the relay metric alarms of a third environment', () => {
+  const threshold = (t: SynthesizedRelay['template'], metricName: string) => {
+    const [alarm] = Object.values(
+      t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } }),
+    );
+    return alarm?.Properties as { Threshold: number; Dimensions: unknown };
+  };
+
+  it('watch its own service name and its configured outbox age, in seconds', () => {
+    expect(threshold(s.template, 'OutboxOldestDueAge')).toMatchObject({
+      Threshold: 15 * 60,
+      Dimensions: [{ Name: 'service', Value: 'oneio-relay-staging' }],
+    });
+    expect(threshold(s.template, 'OutboxParkedItems').Dimensions).toEqual([
+      { Name: 'service', Value: 'oneio-relay-staging' },
+    ]);
+  });
+
+  it('default to an hour when the config leaves the outbox age out', () => {
+    const { outboxAgeAlarmMinutes: _, ...withoutAge } = { ...qa, environmentName: 'dev' };
+    const [dev] = synthRelayApp([withoutAge]) as [SynthesizedRelay];
+    expect(threshold(dev.template, 'OutboxOldestDueAge').Threshold).toBe(3600);
   });
 });
 

@@ -482,39 +482,143 @@ describe('EventBridge', () => {
 });
 
 describe('alarms', () => {
-  const expected = [
-    { MetricName: 'Errors', Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1 },
-    { MetricName: 'Throttles', Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1 },
-    { MetricName: '5xx', Namespace: 'AWS/ApiGateway', Statistic: 'Sum', Threshold: 1 },
-    {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+  type AlarmProperties = Record<string, unknown> & { Dimensions: { Name: string; Value: unknown }[] };
+  const alarmsOf = (s: SynthesizedRelay) =>
+    Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties as AlarmProperties,
+    );
+  const byMetric = (s: SynthesizedRelay, metricName: string) => {
+    const found = alarmsOf(s).filter((a) => a.MetricName === metricName);
+    expect(found, metricName).toHaveLength(1);
+    return found[0] as AlarmProperties;
+  };
+  /** What every alarm shares: one 5-minute period, quiet without data, to the environment's topic. */
+  const common = (s: SynthesizedRelay) => ({
+    Period: 300,
+    EvaluationPeriods: 1,
+    TreatMissingData: 'notBreaching',
+    AlarmActions: [s.resolve(s.stack.relay.alarms.topic.topicArn)],
+    Tags: expect.any(Array),
+  });
+
+  it.each(both)('$name has exactly these eight alarms', ({ s }) => {
+    expect(alarmsOf(s).map((a) => `${a.Namespace} ${a.MetricName}`)).toEqual([
+      'AWS/Lambda Errors',
+      'AWS/Lambda Throttles',
+      'AWS/ApiGateway 5xx',
+      'AWS/SQS ApproximateNumberOfMessagesVisible',
+      'OneioRelay OutboxParkedItems',
+      'OneioRelay OutboxOldestDueAge',
+      'OneioRelay MessageFailed',
+      'OneioRelay TokenRefreshFailed',
+    ]);
+    for (const alarm of alarmsOf(s)) expect(alarm).toMatchObject(common(s));
+  });
+
+  it.each(both)('$name alarms on the first function error, throttle and API 5xx', ({ s }) => {
+    const relay = s.stack.relay;
+    const at = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum', Threshold: 1 };
+    expect(byMetric(s, 'Errors')).toMatchObject({
+      ...at,
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: s.resolve(relay.handler.functionName) }],
+    });
+    expect(byMetric(s, 'Throttles')).toMatchObject({
+      ...at,
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: s.resolve(relay.handler.functionName) }],
+    });
+    expect(byMetric(s, '5xx')).toMatchObject({
+      ...at,
+      Namespace: 'AWS/ApiGateway',
+      Dimensions: [{ Name: 'ApiId', Value: s.resolve(relay.api.apiId) }],
+    });
+  });
+
+  it.each(both)('$name alarms while the dead-letter queue holds anything', ({ s }) => {
+    expect(byMetric(s, 'ApproximateNumberOfMessagesVisible')).toMatchObject({
       Namespace: 'AWS/SQS',
       Statistic: 'Maximum',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
-    },
-  ];
-
-  it.each(both)('$name alarms on errors, throttles, API 5xx and dead letters, to the topic', ({ s }) => {
-    const relay = s.stack.relay;
-    const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    expect(alarms).toHaveLength(4);
-    expected.forEach((metric, i) => {
-      expect(alarms[i]).toMatchObject({
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        ...metric,
-        Period: 300,
-        EvaluationPeriods: 1,
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [s.resolve(relay.alarms.topic.topicArn)],
-      });
+      Dimensions: [{ Name: 'QueueName', Value: s.resolve(s.stack.relay.deadLetterQueue.queueName) }],
     });
-    expect(alarms.map((a) => (a.Dimensions as { Value: unknown }[])[0]?.Value)).toEqual([
-      s.resolve(relay.handler.functionName),
-      s.resolve(relay.handler.functionName),
-      s.resolve(relay.api.apiId),
-      s.resolve(relay.deadLetterQueue.queueName),
-    ]);
+  });
+
+  // The relay's own metrics carry exactly one dimension, Powertools' `service`; an alarm naming another set of
+  // dimensions (or the unsuffixed service) would watch a metric nobody publishes and never fire.
+  it.each(both)('$name alarms while any parked outbox item waits for an operator', ({ name, s }) => {
+    expect(byMetric(s, 'OutboxParkedItems')).toEqual({
+      ...common(s),
+      AlarmDescription: expect.stringContaining('outbox list --env <env> --parked'),
+      Namespace: 'OneioRelay',
+      MetricName: 'OutboxParkedItems',
+      Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it.each(both)(
+    '$name alarms when the oldest due outbox item is older than the configured minutes',
+    ({ name, config, s }) => {
+      expect(config.outboxAgeAlarmMinutes).toBe(60);
+      expect(byMetric(s, 'OutboxOldestDueAge')).toEqual({
+        ...common(s),
+        AlarmDescription: expect.stringContaining('more than 60 minutes ago'),
+        Namespace: 'OneioRelay',
+        MetricName: 'OutboxOldestDueAge',
+        Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
+        Statistic: 'Maximum',
+        // The gauge is published in seconds.
+        Threshold: 3600,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    },
+  );
+
+  it.each(both)('$name alarms on the first message neither delivered nor kept', ({ name, s }) => {
+    expect(byMetric(s, 'MessageFailed')).toEqual({
+      ...common(s),
+      AlarmDescription: expect.stringContaining('503'),
+      Namespace: 'OneioRelay',
+      MetricName: 'MessageFailed',
+      Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it.each(both)('$name alarms on the first failed token refresh', ({ name, s }) => {
+    expect(byMetric(s, 'TokenRefreshFailed')).toEqual({
+      ...common(s),
+      AlarmDescription: expect.stringContaining('invalid_client'),
+      Namespace: 'OneioRelay',
+      MetricName: 'TokenRefreshFailed',
+      Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('watches the service name the function publishes under, in the namespace it publishes to', () => {
+    for (const { s } of both) {
+      const env = functionEnv(s);
+      for (const metric of [
+        'OutboxParkedItems',
+        'OutboxOldestDueAge',
+        'MessageFailed',
+        'TokenRefreshFailed',
+      ]) {
+        expect(byMetric(s, metric)).toMatchObject({
+          Namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+          Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }],
+        });
+      }
+    }
   });
 
   it.each(both)('$name has an SSL-only topic and no e-mail subscription unless configured', ({ s }) => {
