@@ -5,6 +5,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, ENV, SWEEP_EVENT, TABLE } from '../../functions/relay/contract';
 import { parseSourceDeclarations } from '../../functions/relay/core/inbound/source-declaration';
+import { WEBHOOK_BUDGET_MS } from '../../functions/relay/events/webhook-handler';
 import { prod, qa } from '../../infra/config';
 import { onlyResource, type SynthesizedRelay, synthRelayApp } from './relay-app';
 
@@ -172,6 +173,13 @@ describe('function', () => {
       });
     },
   );
+
+  it.each(both)('$name gives the webhook path its whole budget within the timeout', ({ s }) => {
+    const timeoutMs = (onlyResource(s.template, 'AWS::Lambda::Function').Properties.Timeout as number) * 1000;
+    // The handler answers within min(budget, remaining - 1 s); API Gateway gives up at 30 s.
+    expect(timeoutMs - 1_000).toBeGreaterThanOrEqual(WEBHOOK_BUDGET_MS);
+    expect(timeoutMs).toBeLessThan(30_000);
+  });
 
   it('reserves concurrency only where the config says so', () => {
     expect(
