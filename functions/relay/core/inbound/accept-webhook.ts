@@ -44,11 +44,6 @@ export class WebhookGate {
     );
   }
 
-  /** Whether `source` is declared (an own key: `constructor` or `__proto__` are not sources). */
-  has(source: string): boolean {
-    return this.verifiers.has(source);
-  }
-
   /** Runs every check. Rejects only when the signing secrets cannot be read (not the sender's fault). */
   async check(request: WebhookRequest, nowMs: number): Promise<WebhookVerdict> {
     const entry = this.verifiers.get(request.source);
