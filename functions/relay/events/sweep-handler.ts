@@ -27,6 +27,8 @@ export async function handleSweep(
   metrics.addMetric('OutboxDelivered', MetricUnit.Count, report.delivered);
   metrics.addMetric('OutboxRetried', MetricUnit.Count, report.rescheduled);
   metrics.addMetric('OutboxParked', MetricUnit.Count, report.parked);
+  // A gauge, not a count: the parked alarm stays red until an operator has redriven or purged every parked item.
+  metrics.addMetric('OutboxParkedItems', MetricUnit.Count, report.parkedItems);
   metrics.addMetric(
     'OutboxOldestDueAge',
     MetricUnit.Seconds,
