@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -12,6 +12,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, type EnvName, SWEEP_EVENT } from '../functions/relay/contract';
+import type { SourceDeclarations } from '../functions/relay/core/inbound/source-declaration';
 import { DEFAULT_OUTBOX_AGE_ALARM_MINUTES, type OneioRelayProps, validateConfig } from './config-schema';
 import { RelayAlarms } from './constructs/relay-alarms';
 import { RelaySecret, type RelaySecretResource } from './constructs/relay-secret';
@@ -74,6 +75,7 @@ export class OneioRelay extends Construct {
   constructor(scope: Construct, id: string, props: OneioRelayProps) {
     super(scope, id);
     const config = validateConfig(props);
+    warnAboutUnauthenticatedSources(this, config.sources);
     const removalPolicy = config.removalPolicy;
     const serviceName = relayServiceName(config.environmentName);
 
@@ -248,5 +250,20 @@ export class OneioRelay extends Construct {
       outboxAgeAlarmMinutes: config.outboxAgeAlarmMinutes ?? DEFAULT_OUTBOX_AGE_ALARM_MINUTES,
       ...(config.alarmEmail !== undefined && { alarmEmail: config.alarmEmail }),
     });
+  }
+}
+
+/**
+ * An `unauthenticated` source relays whatever anyone posts to its URL into ONEiO. It is allowed because some senders
+ * cannot sign, but it must never go unnoticed: every synth and deploy of the stack prints this warning.
+ */
+function warnAboutUnauthenticatedSources(scope: Construct, sources: SourceDeclarations): void {
+  for (const [name, source] of Object.entries(sources)) {
+    if (source.scheme !== 'unauthenticated') continue;
+    const restriction = source.allowCidrs ? ` (restricted to ${source.allowCidrs.join(', ')})` : '';
+    Annotations.of(scope).addWarningV2(
+      'oneio-relay:unauthenticated-source',
+      `Webhook source "${name}" is unauthenticated${restriction}: anyone who knows its URL can send messages to ONEiO`,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { RemovalPolicy } from 'aws-cdk-lib/core';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -178,5 +178,34 @@ describe('RelayTable with global indexes in the layout', () => {
         },
       ],
     });
+  });
+});
+
+describe('a config with an unauthenticated source', () => {
+  it('warns at synth, naming the source and its IP restriction', () => {
+    // Prepare
+    const open: RelayConfig = {
+      ...qa,
+      environmentName: 'open',
+      sources: { ...qa.sources, legacy: { scheme: 'unauthenticated', allowCidrs: ['198.51.100.0/24'] } },
+    };
+
+    // Act
+    const [built] = synthRelayApp([open]) as [SynthesizedRelay];
+
+    // Assess
+    const warnings = Annotations.fromStack(built.stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('unauthenticated'),
+    );
+    expect(warnings.map((w) => w.entry.data)).toEqual([
+      expect.stringContaining('"legacy" is unauthenticated (restricted to 198.51.100.0/24)'),
+    ]);
+  });
+
+  it('does not warn when every source is signed', () => {
+    expect(
+      Annotations.fromStack(s.stack).findWarning('*', Match.stringLikeRegexp('unauthenticated')),
+    ).toEqual([]);
   });
 });
