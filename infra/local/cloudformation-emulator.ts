@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface CloudFormationEmulatorOptions {
+  /** Default 0: any free port. */
+  readonly port?: number;
+  /** Used in stack ids only. Default `us-east-1`. */
+  readonly region?: string;
+  /** Deployed stacks by name: their outputs, key → value. */
+  readonly stacks?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+export interface CloudFormationEmulator {
+  /** `http://127.0.0.1:<port>`, for `endpoint` or `AWS_ENDPOINT_URL_CLOUDFORMATION`. */
+  readonly url: string;
+  /** Requests received per action (`DescribeStacks`, …), failed ones included. */
+  readonly calls: Readonly<Record<string, number>>;
+  /** Deploys (or redeploys) a stack with these outputs. */
+  setStack(name: string, outputs: Readonly<Record<string, string>>): void;
+  close(): Promise<void>;
+}
+
+const NAMESPACE = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+
+/**
+ * A local stand-in for the one CloudFormation call the CLI makes, DescribeStacks, speaking the AWS Query protocol
+ * (form-encoded `Action=…` request, XML answer) so the real `CloudFormationClient` runs unchanged against it. A
+ * missing stack gets the service's own answer: a 400 `ValidationError` "Stack with id … does not exist".
+ */
+export async function startCloudFormationEmulator(
+  options: CloudFormationEmulatorOptions = {},
+): Promise<CloudFormationEmulator> {
+  const region = options.region ?? 'us-east-1';
+  const stacks = new Map<string, { id: string; outputs: Readonly<Record<string, string>> }>();
+  const calls: Record<string, number> = {};
+  const setStack = (name: string, outputs: Readonly<Record<string, string>>): void => {
+    stacks.set(name, {
+      id: `arn:aws:cloudformation:${region}:000000000000:stack/${name}/${randomUUID()}`,
+      outputs: { ...outputs },
+    });
+  };
+  for (const [name, outputs] of Object.entries(options.stacks ?? {})) setStack(name, outputs);
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const form = new URLSearchParams(await readBody(request));
+    const action = form.get('Action') ?? 'Unknown';
+    calls[action] = (calls[action] ?? 0) + 1;
+    if (request.method !== 'POST' || action !== 'DescribeStacks') {
+      return sendError(response, 400, 'InvalidAction', `${action} is not emulated.`);
+    }
+    const name = form.get('StackName') ?? '';
+    // The service accepts a stack name or its id (ARN).
+    const found = [...stacks].find(([stackName, stack]) => name === stackName || name === stack.id);
+    if (found === undefined) {
+      return sendError(response, 400, 'ValidationError', `Stack with id ${name} does not exist`);
+    }
+    const [stackName, stack] = found;
+    const outputs = Object.entries(stack.outputs)
+      .map(
+        ([key, value]) =>
+          `<member><OutputKey>${xml(key)}</OutputKey><OutputValue>${xml(value)}</OutputValue></member>`,
+      )
+      .join('');
+    send(
+      response,
+      200,
+      `<DescribeStacksResponse xmlns="${NAMESPACE}"><DescribeStacksResult><Stacks><member>` +
+        `<StackName>${xml(stackName)}</StackName><StackId>${xml(stack.id)}</StackId>` +
+        '<CreationTime>2025-01-01T00:00:00.000Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus>' +
+        `<Outputs>${outputs}</Outputs></member></Stacks></DescribeStacksResult>` +
+        `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`,
+    );
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      if (!response.headersSent) sendError(response, 500, 'InternalFailure', 'Emulator error.');
+    });
+  });
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    setStack,
+    async close() {
+      const closed = once(server, 'close');
+      server.close();
+      // The SDK keeps connections alive; without this close() would wait for them to idle out.
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function sendError(response: ServerResponse, status: number, code: string, message: string): void {
+  send(
+    response,
+    status,
+    `<ErrorResponse xmlns="${NAMESPACE}"><Error><Type>Sender</Type><Code>${xml(code)}</Code>` +
+      `<Message>${xml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+  );
+}
+
+function send(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, {
+    'content-type': 'text/xml',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': randomUUID(),
+  });
+  response.end(body);
+}
+
+function xml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
