@@ -1,0 +1,328 @@
+import type { Server } from 'node:http';
+import { type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { createClients, createRelayHandler } from '../../functions/relay/app';
+import { readConfig } from '../../functions/relay/config';
+import { DEFAULTS, ENV, type EnvName, SWEEP_EVENT } from '../../functions/relay/contract';
+import { qa } from '../config';
+import { createLocalDynamoDbClient, createRelayTable, startDynamoDbLocal } from '../local/dynamodb-local';
+import { startOneioEmulator } from '../local/oneio-emulator';
+import { startSecretsManagerEmulator } from '../local/secrets-manager-emulator';
+import { createGatewayServer, type Invoke } from './gateway-server';
+import { HandlerPool } from './handler-pool';
+import { lambdaContext } from './lambda-context';
+import { ensurePortFree, listen, PortTakenError } from './ports';
+import { sampleSigningSecret } from './sample-webhook';
+
+export const SANDBOX_REGION = 'us-east-1';
+export const SANDBOX_ACCOUNT = '000000000000';
+export const FUNCTION_NAME = 'oneio-relay-sandbox';
+export const CREDENTIALS_SECRET_NAME = 'oneio-relay/sandbox/oneio-credentials';
+export const SIGNING_SECRETS_SECRET_NAME = 'oneio-relay/sandbox/signing-secrets';
+/** Printed by the emulator for each message: ONEiO's view of what the relay sent. */
+const MESSAGE_PREVIEW_CHARS = 4_000;
+/** How long Ctrl-C waits for invocations in flight before closing their clients. */
+const STOP_GRACE_MS = 3_000;
+
+/** Where the relay sends messages: the local emulator, or a real ONEiO environment with real credentials. */
+export type SandboxOneio =
+  | { readonly kind: 'emulator' }
+  | {
+      readonly kind: 'remote';
+      /** Shown to the user, e.g. `ONEiO QA`. */
+      readonly label: string;
+      readonly tokenUrl: string;
+      readonly receiverUrl: string;
+      readonly clientId: string;
+      readonly clientSecret: string;
+    };
+
+export interface SandboxOptions {
+  /** Port of the local endpoint; 0 picks a free one. */
+  readonly port: number;
+  /** When `port` is taken: true listens on a free port instead, false fails naming `--port`. */
+  readonly portFallback: boolean;
+  /** Port of DynamoDB Local. @default a free port */
+  readonly dynamodbPort?: number;
+  /** A DynamoDB Local already running (no Java is started); the table is created there if missing. */
+  readonly dynamodbEndpoint?: string;
+  readonly tableName: string;
+  readonly oneio: SandboxOneio;
+  /** Most execution environments at once. */
+  readonly concurrency: number;
+  readonly sweepIntervalMs: number;
+  /** POWERTOOLS_LOG_LEVEL of the function. */
+  readonly logLevel: string;
+  /** Every line the sandbox prints goes here. */
+  readonly log: (line: string) => void;
+}
+
+export interface Sandbox {
+  /** Base URL of the local endpoint, `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Set when the requested port was taken and another one was picked. */
+  readonly portNote?: string;
+  readonly dynamodbEndpoint: string;
+  readonly tableName: string;
+  readonly secretsManagerUrl: string;
+  /** `http://127.0.0.1:<port>` of the ONEiO emulator, or the remote receiver. */
+  readonly oneioUrl: string;
+  readonly sources: readonly string[];
+  /** Stops everything started, Java included. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A local copy of the deployed QA stack: the real DynamoDB Local with the relay table built from the contract, a
+ * Secrets Manager emulator holding sample secrets, a ONEiO emulator printing what it receives (or real ONEiO), an
+ * HTTP endpoint shaped like the HTTP API, a pool of execution environments running the function's own
+ * `createRelayHandler`, and the outbox sweep on its schedule.
+ *
+ * The function finds DynamoDB and Secrets Manager through `AWS_ENDPOINT_URL_*` in this process's environment, as
+ * the operator contract promises; the sandbox is meant to own its process.
+ */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse().splice(0)) {
+      await cleanup().catch((error: unknown) => options.log(`[sandbox] stopping: ${String(error)}`));
+    }
+  };
+
+  try {
+    let invoke: Invoke | undefined;
+    const server = createGatewayServer({
+      identity: { apiId: 'sandbox', accountId: SANDBOX_ACCOUNT },
+      region: SANDBOX_REGION,
+      invoker: () => invoke,
+      log: options.log,
+    });
+    const { port, note } = await listenGateway(server, options);
+    cleanups.push(() => closeServer(server));
+    const url = `http://127.0.0.1:${port}`;
+
+    const sources = Object.keys(qa.sources);
+    let received = 0;
+    // Settled one by one, so that whatever did start is stopped even when another part fails (Java missing).
+    const started = await Promise.allSettled([
+      startSecretsManagerEmulator({
+        region: SANDBOX_REGION,
+        secrets: {
+          [CREDENTIALS_SECRET_NAME]: JSON.stringify(credentialsFor(options.oneio)),
+          [SIGNING_SECRETS_SECRET_NAME]: JSON.stringify(
+            Object.fromEntries(sources.map((source) => [source, sampleSigningSecret(source)])),
+          ),
+        },
+      }).then((emulator) => {
+        cleanups.push(() => emulator.close());
+        return emulator;
+      }),
+      options.oneio.kind === 'emulator'
+        ? startOneioEmulator({
+            clientId: EMULATOR_CREDENTIALS.client_id,
+            clientSecret: EMULATOR_CREDENTIALS.client_secret,
+            onMessage: (message) => {
+              received += 1;
+              options.log(describeMessage(received, message.body));
+            },
+          }).then((emulator) => {
+            cleanups.push(() => emulator.close());
+            return emulator;
+          })
+        : Promise.resolve(undefined),
+      startDynamoDb(options).then((dynamo) => {
+        cleanups.push(dynamo.stop);
+        return dynamo;
+      }),
+    ]);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const [secrets, oneio, dynamodb] = started.map(
+      (result) => (result as PromiseFulfilledResult<unknown>).value,
+    ) as [
+      Awaited<ReturnType<typeof startSecretsManagerEmulator>>,
+      Awaited<ReturnType<typeof startOneioEmulator>> | undefined,
+      Awaited<ReturnType<typeof startDynamoDb>>,
+    ];
+    await ensureTable(dynamodb.endpoint, options, dynamodb.external);
+
+    const target =
+      options.oneio.kind === 'remote'
+        ? { tokenUrl: options.oneio.tokenUrl, receiverUrl: options.oneio.receiverUrl }
+        : { tokenUrl: oneio?.tokenUrl ?? '', receiverUrl: oneio?.receiverUrl ?? '' };
+    Object.assign(process.env, awsEnvironment(dynamodb.endpoint, secrets.url, options.logLevel));
+    // Whatever session the operator's shell holds must not be mixed with the sandbox's dummy credentials.
+    delete process.env.AWS_SESSION_TOKEN;
+    // Validated once here, so a bad setting fails the start instead of the first request.
+    const config = readConfig(functionEnvironment(target, options.tableName));
+
+    const pool = new HandlerPool({
+      maxEnvironments: options.concurrency,
+      create: () => {
+        const clients = createClients();
+        return {
+          handler: createRelayHandler(config, clients),
+          async dispose() {
+            clients.secrets.destroy();
+            // The document client's destroy() leaves the wrapped client's sockets open; close them directly.
+            (clients.dynamo.config.requestHandler as { destroy?: () => void }).destroy?.();
+            await clients.http.close();
+          },
+        };
+      },
+      onColdStart: (id, total) =>
+        options.log(
+          `[lambda] cold start: execution environment #${id} (${total} of at most ${options.concurrency})`,
+        ),
+    });
+    cleanups.push(() => pool.close(STOP_GRACE_MS));
+    invoke = (event) => pool.invoke((handler) => handler(event, lambdaContext(FUNCTION_NAME)));
+    cleanups.push(async () => {
+      invoke = undefined;
+    });
+
+    const sweep = setInterval(() => {
+      const run = invoke;
+      run?.(SWEEP_EVENT).catch((error: unknown) => options.log(`[sweep] failed: ${String(error)}`));
+    }, options.sweepIntervalMs);
+    cleanups.push(async () => clearInterval(sweep));
+
+    let stopped: Promise<void> | undefined;
+    return {
+      url,
+      ...(note !== undefined && { portNote: note }),
+      dynamodbEndpoint: dynamodb.endpoint,
+      tableName: options.tableName,
+      secretsManagerUrl: secrets.url,
+      oneioUrl: options.oneio.kind === 'remote' ? options.oneio.receiverUrl : (oneio?.baseUrl ?? ''),
+      sources,
+      stop() {
+        stopped ??= stopAll();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** The emulator's credentials; shown nowhere, they only have to match between the two local stand-ins. */
+const EMULATOR_CREDENTIALS = { client_id: 'sandbox-client', client_secret: 'sandbox-client-secret' } as const;
+
+function credentialsFor(oneio: SandboxOneio): { client_id: string; client_secret: string } {
+  return oneio.kind === 'remote'
+    ? { client_id: oneio.clientId, client_secret: oneio.clientSecret }
+    : { ...EMULATOR_CREDENTIALS };
+}
+
+/** The function's variables, as the stack sets them for QA (infra/oneio-relay.ts); typed so none is left out. */
+function functionEnvironment(
+  target: { tokenUrl: string; receiverUrl: string },
+  tableName: string,
+): Record<EnvName, string> {
+  return {
+    [ENV.tokenUrl]: target.tokenUrl,
+    [ENV.receiverUrl]: target.receiverUrl,
+    [ENV.credentialsSecretId]: CREDENTIALS_SECRET_NAME,
+    [ENV.signingSecretsSecretId]: SIGNING_SECRETS_SECRET_NAME,
+    [ENV.tableName]: tableName,
+    [ENV.sources]: JSON.stringify(qa.sources),
+    [ENV.maxBodyBytes]: String(qa.maxBodyBytes ?? DEFAULTS.maxBodyBytes),
+    [ENV.dedupTtlSeconds]: String(qa.dedupTtlSeconds ?? DEFAULTS.dedupTtlSeconds),
+    [ENV.outboxMaxAgeSeconds]: String(qa.outboxMaxAgeSeconds ?? DEFAULTS.outboxMaxAgeSeconds),
+  };
+}
+
+/** What Lambda and the SDK's default chain see: local endpoints, dummy credentials, no metrics noise. */
+function awsEnvironment(
+  dynamodbEndpoint: string,
+  secretsUrl: string,
+  logLevel: string,
+): Record<string, string> {
+  return {
+    AWS_REGION: SANDBOX_REGION,
+    AWS_ACCESS_KEY_ID: 'sandbox',
+    AWS_SECRET_ACCESS_KEY: 'sandbox',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Set by Lambda; Powertools reports `cold_start` only for on-demand environments.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    POWERTOOLS_SERVICE_NAME: FUNCTION_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: 'OneioRelaySandbox',
+    // Metrics would print an EMF blob per invocation; CloudWatch reads those, a person does not.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: logLevel,
+  };
+}
+
+async function listenGateway(
+  server: Server,
+  options: SandboxOptions,
+): Promise<{ port: number; note?: string }> {
+  try {
+    return { port: await listen(server, options.port, '127.0.0.1', '--port') };
+  } catch (error) {
+    if (!options.portFallback || !(error instanceof PortTakenError)) throw error;
+    const port = await listen(server, 0, '127.0.0.1', '--port');
+    return {
+      port,
+      note: `port ${options.port} is in use, so the sandbox took ${port} (choose one with --port)`,
+    };
+  }
+}
+
+async function startDynamoDb(
+  options: SandboxOptions,
+): Promise<{ endpoint: string; external: boolean; stop: () => Promise<void> }> {
+  if (options.dynamodbEndpoint !== undefined) {
+    return { endpoint: options.dynamodbEndpoint, external: true, stop: async () => {} };
+  }
+  if (options.dynamodbPort !== undefined && options.dynamodbPort !== 0) {
+    await ensurePortFree(options.dynamodbPort, '--dynamodb-port');
+  }
+  try {
+    const local = await startDynamoDbLocal(
+      options.dynamodbPort !== undefined && options.dynamodbPort !== 0 ? { port: options.dynamodbPort } : {},
+    );
+    return { endpoint: local.endpoint, external: false, stop: local.stop };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `${reason}\nInstall Java 17 (e.g. \`apt-get install openjdk-17-jre-headless\`), or run a DynamoDB Local of ` +
+        'your own and pass --dynamodb-endpoint http://127.0.0.1:8000',
+      { cause: error },
+    );
+  }
+}
+
+async function ensureTable(endpoint: string, options: SandboxOptions, external: boolean): Promise<void> {
+  const client: DynamoDBClient = createLocalDynamoDbClient(endpoint);
+  try {
+    await createRelayTable(client, options.tableName);
+  } catch (error) {
+    if (!(external && error instanceof ResourceInUseException)) throw error;
+    options.log(`[sandbox] table ${options.tableName} already exists at ${endpoint}; using it as it is`);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** ONEiO's view of one message: what the relay sent, byte for byte (long bodies cut for the terminal). */
+function describeMessage(count: number, body: string): string {
+  const bytes = Buffer.byteLength(body);
+  const preview =
+    body.length > MESSAGE_PREVIEW_CHARS
+      ? `${body.slice(0, MESSAGE_PREVIEW_CHARS)}… (${bytes} bytes in all)`
+      : body;
+  return `[oneio] message ${count} received (${bytes} bytes):\n         ${preview}`;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  // Requests still running get their answer or are cut when the pool has waited its grace period.
+  setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
+  await closed;
+}
