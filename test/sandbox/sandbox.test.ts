@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type OneioEmulator, startOneioEmulator } from '../../infra/local/oneio-emulator';
+import { sampleGithubWebhook } from '../../infra/sandbox/sample-webhook';
+import { runCli } from '../cli/cli-harness';
+import { commandLine, descendantsOf, isRunning, type SandboxProcess, spawnSandbox } from './sandbox-process';
+
+const READY = /Ready in [\d.]+ s: (http:\/\/127\.0\.0\.1:\d+)/;
+
+/**
+ * `npm start` as a new user meets it: a child process with the real DynamoDB Local, driven over HTTP only, stopped
+ * with Ctrl-C (SIGINT), after which no process it started may be left.
+ */
+describe('oneio-relay sandbox', () => {
+  let dir: string;
+  let running: SandboxProcess | undefined;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'oneio-relay-sandbox-'));
+  });
+
+  afterEach(async () => {
+    // A failed test must not leave a sandbox (and its Java) behind.
+    if (running && running.child.exitCode === null && running.child.signalCode === null) {
+      running.child.kill('SIGINT');
+      await running.exited;
+    }
+    running = undefined;
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function stop(sandbox: SandboxProcess): Promise<number[]> {
+    const started = descendantsOf(sandbox.child.pid ?? -1);
+    sandbox.child.kill('SIGINT');
+    const { code } = await sandbox.exited;
+    expect(code).toBe(0);
+    expect(sandbox.stdout()).toContain('Stopped: DynamoDB Local, the emulators and the endpoint are down.');
+    for (let i = 0; i < 50 && started.some(isRunning); i++) await sleep(100);
+    expect(started.filter(isRunning).map(commandLine)).toEqual([]);
+    return started;
+  }
+
+  it('relays a pasted signed curl to the ONEiO emulator, runs the sweep, and leaves nothing behind on Ctrl-C', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    running = spawnSandbox(['--port', '0', '--sweep-interval', '1'], {
+      ONEIO_RELAY_SANDBOX_STATE: stateFile,
+    });
+    const sandbox = running;
+    const [, url] = await sandbox.waitFor(READY);
+    const java = descendantsOf(sandbox.child.pid ?? -1).filter((pid) =>
+      commandLine(pid).includes('DynamoDBLocal'),
+    );
+    expect(java).toHaveLength(1);
+
+    // What the user pastes: the printed command, run by a shell.
+    const curl = /^curl -i -X POST (?:[^\n]*\\\n)*[^\n]*/m.exec(sandbox.stdout())?.[0] ?? '';
+    expect(curl).toContain(`${url}/webhooks/github`);
+    const pasted = await promisify(execFile)('sh', ['-c', curl]);
+    expect(pasted.stdout).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(pasted.stdout).toContain('"status":"delivered"');
+    await sandbox.waitFor(
+      /\[oneio\] message 1 received \(\d+ bytes\):\n +\{"zen":"Keep it logically awesome\."/,
+    );
+
+    // A webhook of our own, and an EventBridge event through the local events endpoint.
+    const marker = randomUUID();
+    const own = sampleGithubWebhook(url ?? '', JSON.stringify({ action: 'opened', marker }));
+    const webhook = await request(own.url, { method: 'POST', headers: own.headers, body: own.body });
+    expect(webhook.statusCode).toBe(200);
+    await webhook.body.dump();
+    await sandbox.waitFor(new RegExp(`\\[oneio\\] message 2 received .*\\n.*${marker}`));
+    const event = await request(`${url}/events`, {
+      method: 'POST',
+      body: JSON.stringify({ source: 'my.app', 'detail-type': 'Order Placed', detail: { marker } }),
+    });
+    expect(event.statusCode).toBe(200);
+    await event.body.dump();
+    await sandbox.waitFor(
+      new RegExp(
+        `\\[oneio\\] message 3 received .*\\n.*"detail-type":"Order Placed","detail":\\{"marker":"${marker}"\\}`,
+      ),
+    );
+
+    // The outbox commands find the sandbox through its state file; the sweep runs on its schedule.
+    const outbox = await runCli(['outbox', 'list', '--sandbox'], {
+      env: { ONEIO_RELAY_SANDBOX_STATE: stateFile },
+    });
+    expect(outbox.out).toBe("No due items in the sandbox's table oneio-relay-sandbox.\n");
+    await sandbox.waitFor(/"message":"Outbox swept"/);
+
+    const stopped = await stop(sandbox);
+    expect(stopped).toEqual(expect.arrayContaining(java));
+    expect(existsSync(stateFile)).toBe(false);
+  });
+
+  it('relays to a real ONEiO with credentials from the environment (--oneio qa, URLs pointed at a stand-in)', async () => {
+    const receiver: OneioEmulator = await startOneioEmulator({
+      clientId: 'qa-id',
+      clientSecret: 'qa-secret-value',
+    });
+    try {
+      running = spawnSandbox(
+        [
+          '--port',
+          '0',
+          '--oneio',
+          'qa',
+          '--token-url',
+          receiver.tokenUrl,
+          '--receiver-url',
+          receiver.receiverUrl,
+          // The run's DynamoDB Local: no second Java, the wiring under test is the ONEiO side.
+          '--dynamodb-endpoint',
+          inject('dynamodbEndpoint'),
+          '--table',
+          `sandbox-${randomUUID()}`,
+        ],
+        {
+          ONEIO_CLIENT_ID: 'qa-id',
+          ONEIO_CLIENT_SECRET: 'qa-secret-value',
+          ONEIO_RELAY_SANDBOX_STATE: path.join(dir, 'qa.json'),
+        },
+      );
+      const sandbox = running;
+      const [, url] = await sandbox.waitFor(READY);
+      expect(sandbox.stdout()).toContain(`ONEiO QA: ${receiver.receiverUrl}`);
+
+      const webhook = sampleGithubWebhook(url ?? '');
+      const response = await request(webhook.url, {
+        method: 'POST',
+        headers: webhook.headers,
+        body: webhook.body,
+      });
+      expect(response.statusCode).toBe(200);
+      await response.body.dump();
+
+      expect(receiver.messages.map((m) => m.body)).toEqual([webhook.body]);
+      expect(sandbox.stdout()).not.toContain('[oneio]');
+      await stop(sandbox);
+      expect(sandbox.stdout() + sandbox.stderr()).not.toContain('qa-secret-value');
+    } finally {
+      await receiver.close();
+    }
+  });
+});
