@@ -102,8 +102,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const sources = Object.keys(qa.sources);
     let received = 0;
-    // Settled one by one, so that whatever did start is stopped even when another part fails (Java missing).
-    const started = await Promise.allSettled([
+    /** Remembers how to stop what did start, as soon as it has started. */
+    const track =
+      <T>(stop: (started: T) => Promise<void>) =>
+      (started: T): T => {
+        cleanups.push(() => stop(started));
+        return started;
+      };
+    const starting = [
       startSecretsManagerEmulator({
         region: SANDBOX_REGION,
         secrets: {
@@ -112,10 +118,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
             Object.fromEntries(sources.map((source) => [source, sampleSigningSecret(source)])),
           ),
         },
-      }).then((emulator) => {
-        cleanups.push(() => emulator.close());
-        return emulator;
-      }),
+      }).then(track((emulator) => emulator.close())),
       options.oneio.kind === 'emulator'
         ? startOneioEmulator({
             clientId: EMULATOR_CREDENTIALS.client_id,
@@ -124,25 +127,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
               received += 1;
               options.log(describeMessage(received, message.body));
             },
-          }).then((emulator) => {
-            cleanups.push(() => emulator.close());
-            return emulator;
-          })
+          }).then(track((emulator) => emulator.close()))
         : Promise.resolve(undefined),
-      startDynamoDb(options).then((dynamo) => {
-        cleanups.push(dynamo.stop);
-        return dynamo;
-      }),
-    ]);
-    const failed = started.find((result) => result.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-    const [secrets, oneio, dynamodb] = started.map(
-      (result) => (result as PromiseFulfilledResult<unknown>).value,
-    ) as [
-      Awaited<ReturnType<typeof startSecretsManagerEmulator>>,
-      Awaited<ReturnType<typeof startOneioEmulator>> | undefined,
-      Awaited<ReturnType<typeof startDynamoDb>>,
-    ];
+      startDynamoDb(options).then(track((dynamo) => dynamo.stop())),
+    ] as const;
+    // Everything settles before a failure is rethrown, so what did start is stopped too (e.g. Java missing).
+    await Promise.allSettled(starting);
+    const [secrets, oneio, dynamodb] = await Promise.all(starting);
     await ensureTable(dynamodb.endpoint, options, dynamodb.external);
 
     const target =
