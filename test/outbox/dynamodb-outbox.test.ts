@@ -90,7 +90,8 @@ describe('DynamoDbOutbox (DynamoDB Local)', () => {
       ['r1', 'parked', 'ONEiO receiver answered 400'],
     ]);
     expect(redriven).toEqual([true, false]);
-    expect(dueAgain.map((i) => [i.relayId, i.retries])).toEqual([['r1', 0]]);
+    // A redriven item gets a fresh retry window: the maximum age counts from the redrive.
+    expect(dueAgain.map((i) => [i.relayId, i.retries, i.firstSeenAt])).toEqual([['r1', 0, NOW + 200_000]]);
     expect(purged).toEqual([true, false]);
     expect(await outbox.get('r1')).toBeUndefined();
   });

@@ -10,7 +10,10 @@ export interface OutboxItem {
   readonly attempts: number;
   /** Scheduled retries so far: picks the next step of the retry schedule. */
   readonly retries: number;
-  /** When the relay first received it, epoch ms. */
+  /**
+   * Start of the current retry window, epoch ms: when the relay received the message, or when an operator last
+   * redrove it (a redriven message gets the full maximum age again).
+   */
   readonly firstSeenAt: number;
   /** `due`: next attempt; `parked`: when it was parked. Epoch ms. */
   readonly dueAt: number;
@@ -44,7 +47,7 @@ export interface Outbox {
   list(state: 'due' | 'parked', limit: number): Promise<OutboxItem[]>;
   /** Items in one queue (for the parked-items gauge), counting at most `max`. */
   count(state: 'due' | 'parked', max: number): Promise<number>;
-  /** Operator: a parked item becomes due at `now`. Resolves false when it is not parked (idempotent). */
+  /** Operator: a parked item becomes due at `now` with a fresh retry window. Resolves false when it is not parked. */
   redrive(relayId: string, now: number): Promise<boolean>;
   /** Operator: deletes an item. Resolves false when it did not exist (idempotent). */
   purge(relayId: string): Promise<boolean>;

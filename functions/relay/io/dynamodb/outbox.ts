@@ -150,7 +150,8 @@ export class DynamoDbOutbox implements Outbox {
       new UpdateCommand({
         TableName: this.tableName,
         Key: key(relayId),
-        UpdateExpression: 'SET #state = :due, #queue = :dueQueue, #dueAt = :now, retries = :zero',
+        UpdateExpression:
+          'SET #state = :due, #queue = :dueQueue, #dueAt = :now, firstSeenAt = :now, retries = :zero',
         ConditionExpression: '#state = :parked',
         ExpressionAttributeNames: { '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
         ExpressionAttributeValues: {

@@ -60,7 +60,7 @@ export class InMemoryOutbox implements Outbox {
   async redrive(relayId: string, now: number): Promise<boolean> {
     const item = this.items.get(relayId);
     if (item?.state !== 'parked') return false;
-    this.items.set(relayId, { ...item, state: 'due', dueAt: now, retries: 0 });
+    this.items.set(relayId, { ...item, state: 'due', dueAt: now, firstSeenAt: now, retries: 0 });
     return true;
   }
 
