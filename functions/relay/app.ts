@@ -153,7 +153,8 @@ export function createRelayHandler(
         'Unsupported event: expected an API Gateway HTTP API (2.0), EventBridge or sweep event',
       );
     } finally {
-      telemetry.metrics.publishStoredMetrics();
+      // A refusal counted by reason has already been published on its own; skip Powertools' "no metrics" warning.
+      if (telemetry.metrics.hasStoredMetrics()) telemetry.metrics.publishStoredMetrics();
     }
   };
 }
