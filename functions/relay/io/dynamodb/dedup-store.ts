@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -8,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../contract';
 import type { DedupClaim, DedupState, DedupStore } from '../../ports/dedup-store';
+import { conditionalWrite } from './conditional-write';
 
 const PK = TABLE.partitionKey;
 const NAMES = {
@@ -31,8 +31,8 @@ export class DynamoDbDedupStore implements DedupStore {
   ): Promise<DedupClaim> {
     // Two rounds at most: the record we collided with may be released between our write and our read.
     for (let round = 0; round < 2; round++) {
-      try {
-        await this.client.send(
+      const claimed = await conditionalWrite(() =>
+        this.client.send(
           new PutCommand({
             TableName: this.tableName,
             Item: {
@@ -58,11 +58,9 @@ export class DynamoDbDedupStore implements DedupStore {
               ':now': claim.now,
             },
           }),
-        );
-        return { status: 'claimed' };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+        ),
+      );
+      if (claimed) return { status: 'claimed' };
       const { Item: item } = await this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { [PK]: key }, ConsistentRead: true }),
       );
@@ -74,42 +72,38 @@ export class DynamoDbDedupStore implements DedupStore {
   }
 
   async complete(key: string, relayId: string, state: 'delivered' | 'queued'): Promise<void> {
-    await this.ifOurs(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [PK]: key },
-        UpdateExpression: 'SET #state = :state REMOVE #lapseAt',
-        ConditionExpression: '#relayId = :relayId',
-        ExpressionAttributeNames: {
-          '#state': NAMES['#state'],
-          '#lapseAt': NAMES['#lapseAt'],
-          '#relayId': NAMES['#relayId'],
-        },
-        ExpressionAttributeValues: { ':state': state, ':relayId': relayId },
-      }),
+    // A claim taken over by a later attempt is no longer ours to change: the lost condition is the answer.
+    await conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: key },
+          UpdateExpression: 'SET #state = :state REMOVE #lapseAt',
+          ConditionExpression: '#relayId = :relayId',
+          ExpressionAttributeNames: {
+            '#state': NAMES['#state'],
+            '#lapseAt': NAMES['#lapseAt'],
+            '#relayId': NAMES['#relayId'],
+          },
+          ExpressionAttributeValues: { ':state': state, ':relayId': relayId },
+        }),
+      ),
     );
   }
 
   async release(key: string, relayId: string): Promise<void> {
-    await this.ifOurs(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { [PK]: key },
-        ConditionExpression: '#relayId = :relayId AND #state = :inProgress',
-        ExpressionAttributeNames: { '#relayId': NAMES['#relayId'], '#state': NAMES['#state'] },
-        ExpressionAttributeValues: { ':relayId': relayId, ':inProgress': 'in_progress' },
-      }),
+    // A claim taken over by a later attempt is no longer ours to change: the lost condition is the answer.
+    await conditionalWrite(() =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [PK]: key },
+          ConditionExpression: '#relayId = :relayId AND #state = :inProgress',
+          ExpressionAttributeNames: { '#relayId': NAMES['#relayId'], '#state': NAMES['#state'] },
+          ExpressionAttributeValues: { ':relayId': relayId, ':inProgress': 'in_progress' },
+        }),
+      ),
     );
-  }
-
-  /** A write conditional on the record still being our claim; when it was taken over, there is nothing to do. */
-  private async ifOurs(command: UpdateCommand | DeleteCommand): Promise<void> {
-    try {
-      // Both command types go through the same client; the union is not callable on its own.
-      await this.client.send(command as UpdateCommand);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
   }
 }
 

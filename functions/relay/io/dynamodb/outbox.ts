@@ -1,5 +1,4 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -10,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../contract';
 import type { Outbox, OutboxItem } from '../../ports/outbox';
+import { conditionalWrite } from './conditional-write';
 
 const PK = TABLE.partitionKey;
 const [INDEX] = TABLE.globalIndexes;
@@ -49,16 +49,18 @@ export class DynamoDbOutbox implements Outbox {
   }
 
   async claim(item: OutboxItem, until: number): Promise<boolean> {
-    return this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(item.relayId),
-        UpdateExpression: 'SET #dueAt = :until',
-        // The index is eventually consistent: the condition on the item itself decides who wins.
-        ConditionExpression: '#queue = :due AND #dueAt = :seen',
-        ExpressionAttributeNames: { '#dueAt': DUE_AT, '#queue': QUEUE },
-        ExpressionAttributeValues: { ':until': until, ':due': QUEUES.due, ':seen': item.dueAt },
-      }),
+    return conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(item.relayId),
+          UpdateExpression: 'SET #dueAt = :until',
+          // The index is eventually consistent: the condition on the item itself decides who wins.
+          ConditionExpression: '#queue = :due AND #dueAt = :seen',
+          ExpressionAttributeNames: { '#dueAt': DUE_AT, '#queue': QUEUE },
+          ExpressionAttributeValues: { ':until': until, ':due': QUEUES.due, ':seen': item.dueAt },
+        }),
+      ),
     );
   }
 
@@ -146,33 +148,37 @@ export class DynamoDbOutbox implements Outbox {
   }
 
   async redrive(relayId: string, now: number): Promise<boolean> {
-    return this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(relayId),
-        UpdateExpression:
-          'SET #state = :due, #queue = :dueQueue, #dueAt = :now, firstSeenAt = :now, retries = :zero',
-        ConditionExpression: '#state = :parked',
-        ExpressionAttributeNames: { '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
-        ExpressionAttributeValues: {
-          ':due': 'due',
-          ':dueQueue': QUEUES.due,
-          ':now': now,
-          ':zero': 0,
-          ':parked': 'parked',
-        },
-      }),
+    return conditionalWrite(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(relayId),
+          UpdateExpression:
+            'SET #state = :due, #queue = :dueQueue, #dueAt = :now, firstSeenAt = :now, retries = :zero',
+          ConditionExpression: '#state = :parked',
+          ExpressionAttributeNames: { '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
+          ExpressionAttributeValues: {
+            ':due': 'due',
+            ':dueQueue': QUEUES.due,
+            ':now': now,
+            ':zero': 0,
+            ':parked': 'parked',
+          },
+        }),
+      ),
     );
   }
 
   async purge(relayId: string): Promise<boolean> {
-    return this.conditional(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: key(relayId),
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-      }),
+    return conditionalWrite(() =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key(relayId),
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      ),
     );
   }
 
@@ -193,17 +199,6 @@ export class DynamoDbOutbox implements Outbox {
       }),
     );
     return Items.map(fromAttributes);
-  }
-
-  private async conditional(command: UpdateCommand | DeleteCommand): Promise<boolean> {
-    try {
-      // Both command types go through the same client; the union is not callable on its own.
-      await this.client.send(command as UpdateCommand);
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
   }
 }
 

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../contract';
 import { ttlSeconds } from '../../core/token/token-policy';
@@ -10,6 +9,7 @@ import {
   TokenStoreUnavailableError,
 } from '../../ports/token-store';
 import { errorCode } from '../error-code';
+import { conditionalWrite } from './conditional-write';
 
 const PK = TABLE.partitionKey;
 
@@ -150,27 +150,16 @@ export class DynamoDbTokenStore implements TokenStore {
     );
   }
 
-  /** Runs a conditional write: `true` when it applied, `false` when its condition did not hold. */
-  private async conditional(write: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await this.call(write);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  /** A conditional write: `false` when its condition did not hold; an unreachable store still throws. */
+  private conditional(write: () => Promise<unknown>): Promise<boolean> {
+    return this.call(() => conditionalWrite(write));
   }
 
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
-      if (isConditionFailure(error)) throw error;
       throw new TokenStoreUnavailableError(`DynamoDB call failed: ${errorCode(error)}`, { cause: error });
     }
   }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException;
 }
