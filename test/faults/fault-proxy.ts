@@ -14,6 +14,8 @@ export type ProxyAnswer =
   | 'pass'
   /** Reset the connection (TCP RST) without answering: the service looks unreachable. */
   | 'reset'
+  /** Never answer (until the proxy closes): the service accepts connections and then stalls. */
+  | 'hang'
   /** Answer this instead of the upstream service. */
   | { readonly status: number; readonly body: string; readonly headers?: Readonly<Record<string, string>> };
 
@@ -29,6 +31,8 @@ export interface FaultProxy {
   readonly faults: number;
   /** Replaces the rule from the next request on. */
   setRule(rule: ProxyRule): void;
+  /** Where passed requests go, for a service started after the proxy (its URL was needed first). */
+  setUpstream(url: string): void;
   close(): Promise<void>;
 }
 
@@ -38,8 +42,8 @@ export const passThrough: ProxyRule = () => 'pass';
  * A loopback HTTP proxy that injects faults in front of a real service (DynamoDB Local, the ONEiO emulator): the
  * client under test keeps speaking the real wire protocol, and the rule decides which requests see a fault.
  */
-export async function startFaultProxy(upstream: string, rule: ProxyRule = passThrough): Promise<FaultProxy> {
-  const target = new URL(upstream);
+export async function startFaultProxy(upstream?: string, rule: ProxyRule = passThrough): Promise<FaultProxy> {
+  let target = upstream === undefined ? undefined : new URL(upstream);
   const agent = new Agent({ keepAlive: true });
   let current = rule;
   let requests = 0;
@@ -63,6 +67,10 @@ export async function startFaultProxy(upstream: string, rule: ProxyRule = passTh
       request.socket.resetAndDestroy();
       return;
     }
+    if (answer === 'hang') {
+      faults++;
+      return;
+    }
     if (answer !== 'pass') {
       faults++;
       response.writeHead(answer.status, {
@@ -72,11 +80,13 @@ export async function startFaultProxy(upstream: string, rule: ProxyRule = passTh
       response.end(answer.body);
       return;
     }
+    if (target === undefined) throw new Error('the fault proxy has no upstream yet');
+    const { hostname, port } = target;
     const upstreamAnswer = await new Promise<IncomingMessage>((resolve, reject) => {
       const outgoing = forward(
         {
-          host: target.hostname,
-          port: target.port,
+          host: hostname,
+          port,
           method: request.method,
           path: request.url,
           headers: request.headers,
@@ -105,6 +115,9 @@ export async function startFaultProxy(upstream: string, rule: ProxyRule = passTh
     },
     setRule(next) {
       current = next;
+    },
+    setUpstream(url) {
+      target = new URL(url);
     },
     async close() {
       const closed = once(server, 'close');

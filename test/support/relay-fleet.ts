@@ -43,6 +43,8 @@ export async function startFleet(options: {
   dynamodbEndpoint: string;
   tableName: string;
   tokenLifetimeSeconds?: number;
+  /** Extra or replaced environment variables of the function (a secret id that does not exist, say). */
+  env?: Readonly<Record<string, string>>;
 }): Promise<Fleet> {
   const oneio = await startOneioEmulator({
     clientId: CLIENT_ID,
@@ -73,6 +75,7 @@ export async function startFleet(options: {
     [ENV.signingSecretsSecretId]: 'oneio-relay/test/signing',
     [ENV.tableName]: options.tableName,
     [ENV.sources]: JSON.stringify({ github: { scheme: 'github' }, demo: { scheme: 'unauthenticated' } }),
+    ...options.env,
   };
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
   const output = captureOutput();
