@@ -195,6 +195,9 @@ export class OneioRelay extends Construct {
         format: OutputFormat.CJS,
         // Ship the SDK version the tests ran against, not whatever the runtime carries this month.
         bundleAwsSDK: true,
+        // Prefer the ES module builds: esbuild tree-shakes them, which took the bundle from 1164 to 949 KB and its
+        // import on Node 24 from ~259 to ~192 ms (npm run bench, cold-start rows).
+        mainFields: ['module', 'main'],
       },
       // Async invocations (EventBridge): Lambda retries twice, then the event goes to the dead-letter queue.
       retryAttempts: 2,

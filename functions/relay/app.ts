@@ -41,18 +41,20 @@ export interface RelayClients {
  * SDK clients from the default configuration chain (region, credentials and `AWS_ENDPOINT_URL_*` from the
  * environment). DynamoDB gets short timeouts and few retries: it is a cache for the token, and when it is down the
  * relay must notice in about a second and carry on without it, not spend the sender's patience on retries.
+ * `throwOnRequestTimeout`: without it the SDK only warns when `requestTimeout` passes, and a service that accepts
+ * the connection but never answers would hold the invocation until the function times out.
  */
 export function createClients(): RelayClients {
   return {
     dynamo: DynamoDBDocumentClient.from(
       new DynamoDBClient({
         maxAttempts: 2,
-        requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+        requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
       }),
     ),
     secrets: new SecretsManagerClient({
       maxAttempts: 2,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
     }),
     http: createHttpAgent(),
   };

@@ -171,7 +171,7 @@ async function waitUntilReady(endpoint: string, java: ChildProcess, output: () =
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     // Polling does its own retrying; SDK retries would only stretch each attempt.
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
   });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   try {

@@ -12,7 +12,8 @@ const IMPORT_GOAL = 1.1;
 
 /**
  * Bundles `entry` as the CDK's NodejsFunction does for this function (`infra/oneio-relay.ts`): esbuild, platform
- * node, target node24, CommonJS, minified, a linked source map without sources content, the AWS SDK inside.
+ * node, target node24, CommonJS, minified, a linked source map without sources content, ES module builds
+ * preferred (`mainFields`), the AWS SDK inside.
  */
 export async function bundleLikeCdk(entry: string, outdir: string): Promise<string> {
   const outfile = path.join(outdir, 'index.js');
@@ -25,6 +26,7 @@ export async function bundleLikeCdk(entry: string, outdir: string): Promise<stri
     minify: true,
     sourcemap: true,
     sourcesContent: false,
+    mainFields: ['module', 'main'],
     outfile,
     logLevel: 'error',
   });

@@ -26,7 +26,11 @@ export function toWebhookRequest(event: APIGatewayProxyEventV2): ParsedEvent {
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers[name.toLowerCase()] = value;
+    if (value === undefined) continue;
+    // One header spelt twice in different case is joined like a repeated header, never last-one-wins: a forged
+    // signature must not be hidden behind a valid one, nor a text/plain behind an application/json.
+    const key = name.toLowerCase();
+    headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
   }
   const raw = event.body ?? '';
   if (event.isBase64Encoded && !BASE64.test(raw)) {
