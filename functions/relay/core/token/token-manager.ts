@@ -42,6 +42,8 @@ export interface TokenManagerOptions {
   readonly failureBackoffMs?: number;
 }
 
+/** How soon an instance that lost the lease, but still has a usable token, looks for the new one. */
+const LOSER_RECHECK_MS = 1_000;
 /** Lease-holder polling schedule for instances that have no usable token (jittered, then capped at the last). */
 const POLL_SCHEDULE_MS = [100, 200, 400] as const;
 
@@ -149,9 +151,12 @@ export class TokenManager {
         if (await store.tryAcquireLease(key, lease, now)) return this.fetchAndPublish(fallback, deadline);
       }
 
-      // Another instance is refreshing: carry on with the current token, look again once its lease has lapsed.
+      // Another instance is refreshing: carry on with the current token. A holder usually publishes within a round
+      // trip to the endpoint, so look again after about a second rather than when its lease lapses: the fleet moves
+      // to the new token long before the old one's hard cutoff.
       const leaseUntil = record?.lease?.until ?? now + this.leaseMs;
-      if (fallback) return this.adopt(fallback, leaseUntil + equalJitter(1_000, this.random));
+      const recheckAt = Math.min(leaseUntil, now + LOSER_RECHECK_MS) + equalJitter(200, this.random);
+      if (fallback) return this.adopt(fallback, recheckAt);
 
       const delay = equalJitter(
         POLL_SCHEDULE_MS[Math.min(poll, POLL_SCHEDULE_MS.length - 1)] ?? 400,
