@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
 export interface SecretsManagerEmulatorOptions {
   /** Default 0: any free port. */
   readonly port?: number;
@@ -88,7 +90,10 @@ export async function startSecretsManagerEmulator(
       return existing;
     }
     // The service appends six random characters to every secret ARN.
-    const suffix = randomBytes(6).toString('base64url').slice(0, 6);
+    // Six letters and digits, as the service appends; base64url would sometimes add '-' or '_'.
+    const suffix = Array.from(randomBytes(6), (byte) => SUFFIX_ALPHABET[byte % SUFFIX_ALPHABET.length]).join(
+      '',
+    );
     const secret: StoredSecret = {
       name,
       arn: `arn:aws:secretsmanager:${region}:${ACCOUNT_ID}:secret:${name}-${suffix}`,
