@@ -33,10 +33,11 @@ export interface ReceivedMessage {
 
 /**
  * A standing answer of the receiver until changed: `normal` serves as ONEiO does; `503`, `429` (with
- * `Retry-After: 1`) and `401` refuse every message; `slow` accepts each after {@link SLOW_ANSWER_MS}.
+ * `Retry-After: 1`) and `401` refuse every message as a transient failure would; `400` refuses it for good (the
+ * relay parks such a message at once); `slow` accepts each after {@link SLOW_ANSWER_MS}.
  */
-export type ReceiverMode = 'normal' | '503' | '429' | '401' | 'slow';
-export const RECEIVER_MODES: readonly ReceiverMode[] = ['normal', '503', '429', '401', 'slow'];
+export type ReceiverMode = 'normal' | '503' | '429' | '401' | '400' | 'slow';
+export const RECEIVER_MODES: readonly ReceiverMode[] = ['normal', '503', '429', '401', '400', 'slow'];
 /** How long a `slow` receiver waits before answering: well noticeable, within the relay's 5 s request timeout. */
 export const SLOW_ANSWER_MS = 3_000;
 /**
@@ -434,8 +435,14 @@ function headerPairs(raw: readonly string[]): Array<[string, string]> {
 }
 
 /** The answer of a standing failure mode: what ONEiO is assumed to send in that state. */
-function standingFailure(mode: '503' | '429' | '401'): { status: number; retryAfter?: number; body: string } {
+function standingFailure(mode: '503' | '429' | '401' | '400'): {
+  status: number;
+  retryAfter?: number;
+  body: string;
+} {
   switch (mode) {
+    case '400':
+      return { status: 400, body: JSON.stringify({ error: 'bad_request' }) };
     case '503':
       return { status: 503, body: JSON.stringify({ status: 'failed' }) };
     case '429':

@@ -420,6 +420,7 @@ describe('ONEiO emulator', () => {
       ['503', 503, undefined],
       ['429', 429, '1'],
       ['401', 401, undefined],
+      ['400', 400, undefined],
     ] as const)(
       'answers every message %s while switched so, until switched back',
       async (mode, status, retryAfter) => {
