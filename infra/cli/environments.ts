@@ -19,3 +19,14 @@ export function resolveEnvironment(name: string | undefined, command: string): R
 export function relayStackName(environmentName: string): string {
   return `OneioRelay-${environmentName}`;
 }
+
+/**
+ * Metric namespace and `service` dimension of an environment's relay metrics, as infra/oneio-relay.ts sets them
+ * (METRICS_NAMESPACE, relayServiceName); repeated here for the same reason as the stack name, and pinned the same way
+ * (test/cli/status.test.ts).
+ */
+export const RELAY_METRICS_NAMESPACE = 'OneioRelay';
+
+export function relayServiceName(environmentName: string): string {
+  return `oneio-relay-${environmentName}`;
+}

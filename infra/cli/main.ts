@@ -4,6 +4,7 @@ import { type CliIo, processIo } from './cli-io';
 import { outbox } from './outbox';
 import { sandbox } from './sandbox';
 import { send } from './send';
+import { status } from './status';
 
 export const MAIN_HELP = `Usage: oneio-relay <command> [options]
 
@@ -13,6 +14,8 @@ Commands:
   check --env <env>       read the environment's ONEiO credentials and get a token (expiry and scope, never the token)
   send --env <env>        send one test message to ONEiO (--file <message.json>)
   outbox <action>         list, show, redrive or purge outbox items (--env <env>, --sandbox or --table)
+  status --env <env>      is it healthy? alarms, outbox, token, last webhook and delivery, deployed version
+                          (--sandbox for the local one, --json for scripts; exit code 1 when anything is red)
 
 Environments: qa, prod (infra/config.ts); stacks OneioRelay-qa, OneioRelay-prod.
 AWS access uses the SDK's default chain: AWS_PROFILE / --profile, AWS_REGION / --region, AWS_ENDPOINT_URL_<SERVICE>.
@@ -21,7 +24,7 @@ Run \`oneio-relay <command> --help\` for a command's options.
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = { sandbox, check, send, outbox };
+const COMMANDS: Record<string, Command> = { sandbox, check, send, outbox, status };
 
 /**
  * Runs one command line and resolves with the exit code: 0 done, 1 failed (one clear message on stderr),

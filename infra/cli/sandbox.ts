@@ -12,8 +12,9 @@ export const SANDBOX_HELP = `Usage: oneio-relay sandbox [options]        (what \
        oneio-relay sandbox event [options]  (see \`oneio-relay sandbox event --help\`)
 
 Runs the relay on this machine as deployed: DynamoDB Local (Java 17) with the relay table, a Secrets Manager
-emulator with sample secrets, a ONEiO emulator that prints every message it receives, and an HTTP endpoint for
-POST /webhooks/{source} that invokes the function's handler like API Gateway and Lambda do. Ctrl-C stops it all.
+emulator with sample secrets, a ONEiO emulator, and an HTTP endpoint for POST /webhooks/{source} that invokes the
+function's handler like API Gateway and Lambda do. Its page at http://127.0.0.1:<port>/ shows every request next
+to what ONEiO received, the token, the outbox, and sends signed samples. Ctrl-C stops it all.
 
 Options:
   --port <n>                 HTTP port (default 3000; when 3000 is taken a free one is used; 0 = any free port)
@@ -27,6 +28,8 @@ Options:
   --concurrency <n>          most execution environments at once (default 10)
   --sweep-interval <s>       seconds between outbox sweeps (default 60, as deployed)
   --log-level <level>        function log level: DEBUG, INFO (default), WARN, ERROR, SILENT
+  --json-logs                print the function's JSON log lines as Lambda writes them (and every message the
+                             emulator receives) instead of one readable line per request
   -h, --help                 show this help
 `;
 
@@ -49,6 +52,7 @@ export async function sandbox(args: string[], io: CliIo): Promise<number> {
       concurrency: { type: 'string', default: '10' },
       'sweep-interval': { type: 'string', default: '60' },
       'log-level': { type: 'string', default: 'INFO' },
+      'json-logs': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -99,6 +103,8 @@ export async function sandbox(args: string[], io: CliIo): Promise<number> {
       concurrency,
       sweepIntervalMs: sweepSeconds * 1000,
       logLevel,
+      jsonLogs: values['json-logs'] === true,
+      colour: io.stdoutIsTTY,
       log: (line) => io.out(`${line}\n`),
     });
   } catch (error) {
@@ -118,15 +124,17 @@ export async function sandbox(args: string[], io: CliIo): Promise<number> {
     url: running.url,
     dynamodbEndpoint: running.dynamodbEndpoint,
     tableName: running.tableName,
+    tokenKey: running.tokenKey,
   });
   io.out(
     sandboxBanner(running, {
       oneio:
         oneio.kind === 'emulator'
-          ? `emulator at ${running.oneioUrl}: every message it receives is printed below as [oneio]`
+          ? `emulator at ${running.oneioUrl}${values['json-logs'] === true ? ': every message it receives is printed below as [oneio]' : ''}`
           : `${oneio.label}: ${oneio.receiverUrl} (messages are not printed here; see them in ONEiO)`,
       concurrency,
       sweepSeconds,
+      jsonLogs: values['json-logs'] === true,
       startupMs: Date.now() - started,
     }),
   );

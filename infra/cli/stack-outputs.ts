@@ -8,9 +8,21 @@ export const STACK_OUTPUTS = {
   tableName: 'TableName',
   credentialsSecretName: 'CredentialsSecretName',
   signingSecretsSecretName: 'SigningSecretsSecretName',
+  functionName: 'FunctionName',
+  webhookBaseUrl: 'WebhookBaseUrl',
 } as const;
 
 export type StackOutputKey = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS];
+
+/** What DescribeStacks says about a deployed stack. */
+export interface StackDescription {
+  readonly stackName: string;
+  readonly status: string;
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly creationTime?: Date;
+  /** Absent when the stack was never updated after its creation. */
+  readonly lastUpdatedTime?: Date;
+}
 
 /**
  * One output of a deployed stack, read with CloudFormation DescribeStacks under the operator's credentials
@@ -21,19 +33,37 @@ export async function readStackOutput(
   key: StackOutputKey,
   aws: AwsOptions,
 ): Promise<string> {
+  const stack = await describeStack(stackName, aws);
+  const value = stack.outputs[key];
+  if (value === undefined || value === '') {
+    throw new CliError(
+      `Stack ${stackName} has no output ${key} (status ${stack.status}): ` +
+        `deploy the current version with \`npx cdk deploy ${stackName}\`.`,
+    );
+  }
+  return value;
+}
+
+/** A deployed stack's status, dates and outputs; a missing stack or unusable credentials become a CliError. */
+export async function describeStack(stackName: string, aws: AwsOptions): Promise<StackDescription> {
   const client = new CloudFormationClient(awsClientConfig(aws));
   try {
     const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
-    const value = Stacks[0]?.Outputs?.find((output) => output.OutputKey === key)?.OutputValue;
-    if (value === undefined || value === '') {
-      throw new CliError(
-        `Stack ${stackName} has no output ${key} (status ${Stacks[0]?.StackStatus ?? 'unknown'}): ` +
-          `deploy the current version with \`npx cdk deploy ${stackName}\`.`,
-      );
+    const stack = Stacks[0];
+    const outputs: Record<string, string> = {};
+    for (const output of stack?.Outputs ?? []) {
+      if (output.OutputKey !== undefined && output.OutputValue !== undefined) {
+        outputs[output.OutputKey] = output.OutputValue;
+      }
     }
-    return value;
+    return {
+      stackName,
+      status: stack?.StackStatus ?? 'unknown',
+      outputs,
+      ...(stack?.CreationTime !== undefined && { creationTime: stack.CreationTime }),
+      ...(stack?.LastUpdatedTime !== undefined && { lastUpdatedTime: stack.LastUpdatedTime }),
+    };
   } catch (error) {
-    if (error instanceof CliError) throw error;
     if (isMissingStack(error)) {
       const region = await client.config.region().catch(() => 'the configured region');
       throw new CliError(

@@ -12,13 +12,23 @@ export interface CloudFormationEmulatorOptions {
   readonly stacks?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
+/** What DescribeStacks reports about a stack beside its outputs. */
+export interface StackDetails {
+  /** @default `CREATE_COMPLETE`, or `UPDATE_COMPLETE` once `lastUpdatedTime` is given */
+  readonly status?: string;
+  /** @default the time setStack is called */
+  readonly creationTime?: Date;
+  /** Absent for a stack never updated, as in the service's answer. */
+  readonly lastUpdatedTime?: Date;
+}
+
 export interface CloudFormationEmulator {
   /** `http://127.0.0.1:<port>`, for `endpoint` or `AWS_ENDPOINT_URL_CLOUDFORMATION`. */
   readonly url: string;
   /** Requests received per action (`DescribeStacks`, …), failed ones included. */
   readonly calls: Readonly<Record<string, number>>;
-  /** Deploys (or redeploys) a stack with these outputs. */
-  setStack(name: string, outputs: Readonly<Record<string, string>>): void;
+  /** Deploys (or redeploys) a stack with these outputs; `details` sets its status and last update. */
+  setStack(name: string, outputs: Readonly<Record<string, string>>, details?: StackDetails): void;
   close(): Promise<void>;
 }
 
@@ -33,12 +43,20 @@ export async function startCloudFormationEmulator(
   options: CloudFormationEmulatorOptions = {},
 ): Promise<CloudFormationEmulator> {
   const region = options.region ?? 'us-east-1';
-  const stacks = new Map<string, { id: string; outputs: Readonly<Record<string, string>> }>();
+  const stacks = new Map<
+    string,
+    { id: string; outputs: Readonly<Record<string, string>>; details: StackDetails & { creationTime: Date } }
+  >();
   const calls: Record<string, number> = {};
-  const setStack = (name: string, outputs: Readonly<Record<string, string>>): void => {
+  const setStack = (
+    name: string,
+    outputs: Readonly<Record<string, string>>,
+    details: StackDetails = {},
+  ): void => {
     stacks.set(name, {
       id: `arn:aws:cloudformation:${region}:000000000000:stack/${name}/${randomUUID()}`,
       outputs: { ...outputs },
+      details: { ...details, creationTime: details.creationTime ?? new Date() },
     });
   };
   for (const [name, outputs] of Object.entries(options.stacks ?? {})) setStack(name, outputs);
@@ -57,6 +75,8 @@ export async function startCloudFormationEmulator(
       return sendError(response, 400, 'ValidationError', `Stack with id ${name} does not exist`);
     }
     const [stackName, stack] = found;
+    const { details } = stack;
+    const status = details.status ?? (details.lastUpdatedTime ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE');
     const outputs = Object.entries(stack.outputs)
       .map(
         ([key, value]) =>
@@ -68,7 +88,11 @@ export async function startCloudFormationEmulator(
       200,
       `<DescribeStacksResponse xmlns="${NAMESPACE}"><DescribeStacksResult><Stacks><member>` +
         `<StackName>${xml(stackName)}</StackName><StackId>${xml(stack.id)}</StackId>` +
-        '<CreationTime>2025-01-01T00:00:00.000Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus>' +
+        `<CreationTime>${details.creationTime.toISOString()}</CreationTime>` +
+        (details.lastUpdatedTime
+          ? `<LastUpdatedTime>${details.lastUpdatedTime.toISOString()}</LastUpdatedTime>`
+          : '') +
+        `<StackStatus>${xml(status)}</StackStatus>` +
         `<Outputs>${outputs}</Outputs></member></Stacks></DescribeStacksResult>` +
         `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`,
     );

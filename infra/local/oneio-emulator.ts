@@ -3,6 +3,22 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** One request that reached the receiver, as ONEiO saw it, and what the emulator answered. */
+export interface ReceiverRequest {
+  /** The emulator's number for it (1, 2, …), also answered in the {@link EMULATOR_REQUEST_HEADER} header. */
+  readonly id: number;
+  /** Path and query string exactly as requested, e.g. `/api/v2?issue.key=ABC-1`. */
+  readonly url: string;
+  /** Every header as received, in arrival order, names as the client spelt them (repeats kept). */
+  readonly headers: ReadonlyArray<readonly [name: string, value: string]>;
+  /** The body bytes exactly as received. */
+  readonly rawBody: Buffer;
+  /** Epoch ms when the request arrived. */
+  readonly receivedAt: number;
+  /** Status answered; `undefined` while the answer is pending, and for a connection reset instead of answered. */
+  readonly status?: number;
+}
+
 /** One message the receiver accepted. */
 export interface ReceivedMessage {
   /** The request body exactly as received (UTF-8). */
@@ -11,7 +27,24 @@ export interface ReceivedMessage {
   readonly accessToken: string;
   /** Epoch ms when the request arrived. */
   readonly receivedAt: number;
+  /** The whole request: URL with query, every header, the raw body. */
+  readonly request: ReceiverRequest;
 }
+
+/**
+ * A standing answer of the receiver until changed: `normal` serves as ONEiO does; `503`, `429` (with
+ * `Retry-After: 1`) and `401` refuse every message as a transient failure would; `400` refuses it for good (the
+ * relay parks such a message at once); `slow` accepts each after {@link SLOW_ANSWER_MS}.
+ */
+export type ReceiverMode = 'normal' | '503' | '429' | '401' | '400' | 'slow';
+export const RECEIVER_MODES: readonly ReceiverMode[] = ['normal', '503', '429', '401', '400', 'slow'];
+/** How long a `slow` receiver waits before answering: well noticeable, within the relay's 5 s request timeout. */
+export const SLOW_ANSWER_MS = 3_000;
+/**
+ * Answer header carrying {@link ReceiverRequest.id}. ONEiO sends nothing like it and the relay ignores it; a
+ * sandbox reads it to tell which invocation sent which request.
+ */
+export const EMULATOR_REQUEST_HEADER = 'x-oneio-emulator-request';
 
 export interface OneioEmulatorOptions {
   /** Default 0: any free port. */
@@ -24,6 +57,8 @@ export interface OneioEmulatorOptions {
   readonly tokenLifetimeSeconds?: number;
   /** Called for each accepted message, before the answer; the sandbox prints them. A throw answers 500. */
   readonly onMessage?: (message: ReceivedMessage) => void;
+  /** Called for each receiver request once answered (or reset), whatever the answer. */
+  readonly onReceiverRequest?: (request: ReceiverRequest) => void;
 }
 
 /** A running emulator and the knobs tests turn. */
@@ -35,6 +70,14 @@ export interface OneioEmulator {
   readonly receiverUrl: string;
   /** Accepted messages, oldest first. */
   readonly messages: readonly ReceivedMessage[];
+  /** Every receiver request, answered or not, oldest first. */
+  readonly receiverLog: readonly ReceiverRequest[];
+  /** The standing answer of the receiver (see {@link ReceiverMode}). */
+  readonly receiverMode: ReceiverMode;
+  /** Changes the standing answer for requests from now on. One-off failures ({@link failReceiver}) go first. */
+  setReceiverMode(mode: ReceiverMode): void;
+  /** Whether `text` contains a token this emulator issued (for checks that no token leaked anywhere). */
+  containsIssuedToken(text: string): boolean;
   /** Every request that reached the token endpoint, answered or not. */
   readonly tokenRequests: { readonly count: number; readonly timestamps: readonly number[] };
   /** Every request that reached the receiver, answered or not. */
@@ -85,7 +128,11 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
   };
   let tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3599;
   const tokens = new Map<string, IssuedToken>();
+  /** Revoked ones included: a leak check must still find them. */
+  const everIssued = new Set<string>();
   const messages: ReceivedMessage[] = [];
+  const receiverLog: Array<ReceiverRequest & { status?: number }> = [];
+  let receiverMode: ReceiverMode = 'normal';
   const tokenRequestTimestamps: number[] = [];
   let receiverRequests = 0;
   let unauthorizedResponses = 0;
@@ -154,6 +201,7 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
     }
     const accessToken = randomBytes(32).toString('base64url');
     tokens.set(accessToken, { expiresAt: Date.now() + tokenLifetimeSeconds * 1000 });
+    everIssued.add(accessToken);
     const answer = {
       access_token: accessToken,
       token_type: 'Bearer',
@@ -171,30 +219,42 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
   const handleReceiver = async (
     request: IncomingMessage,
     response: ServerResponse,
-    body: string,
+    rawBody: Buffer,
   ): Promise<void> => {
     receiverRequests += 1;
+    const record: ReceiverRequest & { status?: number } = {
+      id: receiverLog.length + 1,
+      url: request.url ?? RECEIVER_PATH,
+      headers: headerPairs(request.rawHeaders),
+      rawBody,
+      receivedAt: Date.now(),
+    };
+    receiverLog.push(record);
+    const answer = (status: number, body: string, headers: Record<string, string>): void => {
+      record.status = status;
+      send(response, status, body, { ...headers, [EMULATOR_REQUEST_HEADER]: String(record.id) });
+      options.onReceiverRequest?.(record);
+    };
     if (resetsLeft > 0) {
       resetsLeft -= 1;
       request.socket.resetAndDestroy();
+      options.onReceiverRequest?.(record);
       return;
     }
-    await delay(receiverDelayMs);
-    if (receiverFailure !== undefined && receiverFailure.times > 0) {
-      receiverFailure.times -= 1;
+    await delay(receiverDelayMs + (receiverMode === 'slow' ? SLOW_ANSWER_MS : 0));
+    const standing = receiverMode === 'normal' || receiverMode === 'slow' ? undefined : receiverMode;
+    const oneOff = receiverFailure !== undefined && receiverFailure.times > 0 ? receiverFailure : undefined;
+    if (oneOff !== undefined || standing !== undefined) {
+      if (oneOff !== undefined) oneOff.times -= 1;
+      const failure = oneOff ?? standingFailure(standing ?? '503');
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (receiverFailure.retryAfter !== undefined) {
-        headers['retry-after'] = String(receiverFailure.retryAfter);
+      if (failure.retryAfter !== undefined) {
+        headers['retry-after'] = String(failure.retryAfter);
       }
-      if (receiverFailure.status === 401) {
+      if (failure.status === 401) {
         unauthorizedResponses += 1;
       }
-      send(
-        response,
-        receiverFailure.status,
-        receiverFailure.body ?? JSON.stringify({ status: 'failed' }),
-        headers,
-      );
+      answer(failure.status, failure.body ?? JSON.stringify({ status: 'failed' }), headers);
       return;
     }
     const accessToken = bearerToken(request);
@@ -202,22 +262,27 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
     if (accessToken === undefined || issued === undefined || Date.now() >= issued.expiresAt) {
       unauthorizedResponses += 1;
       // RFC 6750 §3: the challenge tells a client its token (not its request) is the problem.
-      send(response, 401, JSON.stringify({ error: 'invalid_token' }), {
+      answer(401, JSON.stringify({ error: 'invalid_token' }), {
         'content-type': 'application/json',
         'www-authenticate': 'Bearer error="invalid_token"',
       });
       return;
     }
     if (mediaType(request) !== 'application/json') {
-      send(response, 415, JSON.stringify({ error: 'unsupported_media_type' }), {
+      answer(415, JSON.stringify({ error: 'unsupported_media_type' }), {
         'content-type': 'application/json',
       });
       return;
     }
-    const message = { body, accessToken, receivedAt: Date.now() };
+    const message = {
+      body: rawBody.toString('utf8'),
+      accessToken,
+      receivedAt: record.receivedAt,
+      request: record,
+    };
     messages.push(message);
     options.onMessage?.(message);
-    send(response, 200, JSON.stringify({ status: 'accepted' }), { 'content-type': 'application/json' });
+    answer(200, JSON.stringify({ status: 'accepted' }), { 'content-type': 'application/json' });
   };
 
   const server = createServer((request, response) => {
@@ -237,7 +302,7 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = new URL(request.url ?? '/', 'http://emulator').pathname;
     // Read the whole body first, as a real server does, so an early answer never races an unread upload.
-    const body = await readBody(request);
+    const rawBody = await readBody(request);
     if (path !== TOKEN_PATH && path !== RECEIVER_PATH) {
       send(response, 404, JSON.stringify({ error: 'not_found' }), { 'content-type': 'application/json' });
       return;
@@ -250,8 +315,8 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
       return;
     }
     await (path === TOKEN_PATH
-      ? handleToken(request, response, body)
-      : handleReceiver(request, response, body));
+      ? handleToken(request, response, rawBody.toString('utf8'))
+      : handleReceiver(request, response, rawBody));
   };
 
   server.listen(options.port ?? 0, '127.0.0.1');
@@ -264,6 +329,18 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
     tokenUrl: `${baseUrl}${TOKEN_PATH}`,
     receiverUrl: `${baseUrl}${RECEIVER_PATH}`,
     messages,
+    receiverLog,
+    get receiverMode() {
+      return receiverMode;
+    },
+    setReceiverMode(mode) {
+      if (!RECEIVER_MODES.includes(mode)) throw new RangeError(`Unknown receiver mode ${String(mode)}`);
+      receiverMode = mode;
+    },
+    containsIssuedToken(text) {
+      for (const token of everIssued) if (text.includes(token)) return true;
+      return false;
+    },
     tokenRequests: {
       get count() {
         return tokenRequestTimestamps.length;
@@ -342,10 +419,35 @@ function bearerToken(request: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) {
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** `rawHeaders` is a flat `[name, value, name, value, …]` list. */
+function headerPairs(raw: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i] ?? '', raw[i + 1] ?? '']);
+  return pairs;
+}
+
+/** The answer of a standing failure mode: what ONEiO is assumed to send in that state. */
+function standingFailure(mode: '503' | '429' | '401' | '400'): {
+  status: number;
+  retryAfter?: number;
+  body: string;
+} {
+  switch (mode) {
+    case '400':
+      return { status: 400, body: JSON.stringify({ error: 'bad_request' }) };
+    case '503':
+      return { status: 503, body: JSON.stringify({ status: 'failed' }) };
+    case '429':
+      return { status: 429, retryAfter: 1, body: JSON.stringify({ status: 'failed' }) };
+    case '401':
+      return { status: 401, body: JSON.stringify({ error: 'invalid_token' }) };
+  }
 }

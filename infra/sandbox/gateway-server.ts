@@ -15,12 +15,33 @@ const ACCESS_LINE_BODY_CHARS = 200;
 
 export type Invoke = (event: unknown) => Promise<unknown>;
 
+/** Told about each request that reaches the function, and its answer (the sandbox's inspector listens). */
+export interface GatewayObserver {
+  received(request: {
+    /** API Gateway's request id of a webhook, or the id of an event. */
+    id: string;
+    kind: 'webhook' | 'event';
+    method: string;
+    /** Path with query string. */
+    path: string;
+    source: string;
+    detailType?: string;
+    /** Every header as received, in order. */
+    headers: ReadonlyArray<readonly [string, string]>;
+    body: Buffer;
+  }): void;
+  answered(id: string, answer: { status: number; body: string; latencyMs: number }): void;
+}
+
 export interface GatewayServerOptions {
   readonly identity: GatewayIdentity;
   readonly region: string;
   /** Invokes the function with an event; undefined until the sandbox is ready (requests then get 503). */
   readonly invoker: () => Invoke | undefined;
   readonly log: (line: string) => void;
+  readonly observer?: GatewayObserver;
+  /** Serves other paths (the inspector page) when it returns true; API Gateway's 404 otherwise. No access line. */
+  readonly otherRoutes?: (request: IncomingMessage, response: ServerResponse) => boolean;
 }
 
 /**
@@ -30,6 +51,7 @@ export interface GatewayServerOptions {
  */
 export function createGatewayServer(options: GatewayServerOptions): Server {
   return createServer((request, response) => {
+    if (options.otherRoutes?.(request, response)) return;
     const started = Date.now();
     route(request, response, options)
       .catch((error: unknown) => {
@@ -61,7 +83,7 @@ async function route(
   if (body === undefined) return sendGatewayError(response, 413, 'Request Entity Too Large');
   const invoke = options.invoker();
   if (invoke === undefined) return sendGatewayError(response, 503, 'Service Unavailable');
-  if (webhook === null) return handleEvent(body, response, invoke, options);
+  if (webhook === null) return handleEvent(request, body, response, invoke, options);
 
   let source: string;
   try {
@@ -75,16 +97,35 @@ async function route(
     { routeKey: 'POST /webhooks/{source}', pathParameters: { source } },
     options.identity,
   );
+  const started = Date.now();
+  options.observer?.received({
+    id: event.requestContext.requestId,
+    kind: 'webhook',
+    method: request.method ?? 'POST',
+    path: request.url ?? path,
+    source,
+    headers: headerPairs(request.rawHeaders),
+    body,
+  });
+  const answered = (answer: string): string => {
+    options.observer?.answered(event.requestContext.requestId, {
+      status: response.statusCode,
+      body: answer,
+      latencyMs: Date.now() - started,
+    });
+    return answer;
+  };
   try {
-    return sendHttpApiResult(response, await invoke(event));
+    return answered(sendHttpApiResult(response, await invoke(event)));
   } catch (error) {
     // What API Gateway answers when the integration fails; the reason only goes to the sandbox's output.
     options.log(`[lambda] invocation failed: ${messageOf(error)}`);
-    return sendGatewayError(response, 500, 'Internal Server Error');
+    return answered(sendGatewayError(response, 500, 'Internal Server Error'));
   }
 }
 
 async function handleEvent(
+  request: IncomingMessage,
   body: Buffer,
   response: ServerResponse,
   invoke: Invoke,
@@ -101,18 +142,43 @@ async function handleEvent(
     if (error instanceof EventInputError) return sendJson(response, 400, { error: error.message });
     throw error;
   }
+  const started = Date.now();
+  options.observer?.received({
+    id: event.id,
+    kind: 'event',
+    method: request.method ?? 'POST',
+    path: request.url ?? '/events',
+    source: `eventbridge:${event.source}`,
+    detailType: event['detail-type'],
+    headers: headerPairs(request.rawHeaders),
+    body,
+  });
+  let answer: string;
   try {
     await invoke(event);
+    answer = sendJson(response, 200, { id: event.id, status: 'handled' });
   } catch (error) {
     // In AWS the invocation is asynchronous: Lambda would retry it twice, then hand it to the dead-letter queue.
-    return sendJson(response, 500, {
+    answer = sendJson(response, 500, {
       id: event.id,
       status: 'failed',
       error: messageOf(error),
       inAws: 'Lambda retries the event twice, then sends it to the dead-letter queue',
     });
   }
-  return sendJson(response, 200, { id: event.id, status: 'handled' });
+  options.observer?.answered(event.id, {
+    status: response.statusCode,
+    body: answer,
+    latencyMs: Date.now() - started,
+  });
+  return answer;
+}
+
+/** `rawHeaders` is a flat `[name, value, name, value, …]` list. */
+function headerPairs(raw: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i] ?? '', raw[i + 1] ?? '']);
+  return pairs;
 }
 
 /**

@@ -39,11 +39,20 @@ export class HandlerPool {
     return this.all.length;
   }
 
-  /** Runs `invoke` on an environment of its own for the duration of the call. */
-  async invoke<T>(invoke: (handler: RelayHandler) => Promise<T>): Promise<T> {
+  /**
+   * Runs `invoke` on an environment of its own for the duration of the call; `environment` says which one, and
+   * whether this call is its cold start.
+   */
+  async invoke<T>(
+    invoke: (handler: RelayHandler, environment: { id: number; coldStart: boolean }) => Promise<T>,
+  ): Promise<T> {
     if (this.closed) throw new Error('The sandbox is stopping');
+    const created = this.all.length;
     const slot = await this.acquire();
-    const call = invoke(slot.environment.handler);
+    const call = invoke(slot.environment.handler, {
+      id: slot.id,
+      coldStart: this.all.length > created && slot.id === this.all.length,
+    });
     this.inFlight.add(call);
     try {
       return await call;

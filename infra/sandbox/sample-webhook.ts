@@ -1,11 +1,17 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import type { SourceDeclarations } from '../../functions/relay/core/inbound/source-declaration';
+import { qa } from '../config';
+import { githubSigner } from './signers/github';
+import { signerFor } from './signers/index';
 
 /**
- * Signing secrets the sandbox stores for its sources. Samples, published here on purpose: they only ever guard
- * the sandbox on this machine.
+ * Signing secrets the sandbox stores for its sources, in the form each source's scheme takes. Samples, published
+ * here on purpose: they only ever guard the sandbox on this machine.
  */
-export function sampleSigningSecret(source: string): string {
-  return `sandbox-${source}-signing-secret`;
+export function sampleSigningSecret(source: string, sources: SourceDeclarations = qa.sources): string {
+  const declaration = sources[source];
+  return declaration === undefined
+    ? `sandbox-${source}-signing-secret`
+    : signerFor(declaration).sampleSecret(source);
 }
 
 export interface SampleRequest {
@@ -14,29 +20,18 @@ export interface SampleRequest {
   readonly body: string;
 }
 
-const SAMPLE_BODY = JSON.stringify({
-  zen: 'Keep it logically awesome.',
-  hook_id: 123456789,
-  repository: { full_name: 'example/oneio-relay-sandbox' },
-});
-
 /**
  * A GitHub webhook signed as GitHub signs it (`X-Hub-Signature-256` over the exact body bytes) with a fresh
  * delivery id; by default a `ping` signed with the sandbox's sample secret.
  */
 export function sampleGithubWebhook(
   baseUrl: string,
-  body = SAMPLE_BODY,
+  body = githubSigner.sampleBody(),
   secret = sampleSigningSecret('github'),
 ): SampleRequest {
   return {
     url: `${baseUrl}/webhooks/github`,
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'ping',
-      'x-github-delivery': randomUUID(),
-      'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
-    },
+    headers: githubSigner.sign(body, secret, { scheme: 'github' }, Date.now()),
     body,
   };
 }

@@ -8,6 +8,8 @@ export interface SandboxState {
   readonly url: string;
   readonly dynamodbEndpoint: string;
   readonly tableName: string;
+  /** Key of the fleet's shared token item in that table (`status --sandbox` reads its expiry, never the token). */
+  readonly tokenKey?: string;
 }
 
 /** `.sandbox/state.json` at the repository root (git-ignored), or the file `ONEIO_RELAY_SANDBOX_STATE` names. */

@@ -1,17 +1,26 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { createClients, createRelayHandler } from '../../functions/relay/app';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createClients, createRelayHandler, tokenKey } from '../../functions/relay/app';
 import { readConfig } from '../../functions/relay/config';
 import { DEFAULTS, ENV, type EnvName, SWEEP_EVENT } from '../../functions/relay/contract';
+import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
 import { qa } from '../config';
 import { createLocalDynamoDbClient, createRelayTable, startDynamoDbLocal } from '../local/dynamodb-local';
 import { startOneioEmulator } from '../local/oneio-emulator';
 import { startSecretsManagerEmulator } from '../local/secrets-manager-emulator';
+import { Activity, type Finished } from './activity';
+import { observeEmulatorAnswers } from './answer-observer';
+import { SandboxLogger } from './function-logger';
 import { createGatewayServer, type Invoke } from './gateway-server';
 import { HandlerPool } from './handler-pool';
+import { inspector } from './inspector/server';
 import { lambdaContext } from './lambda-context';
+import { Masker } from './masking';
 import { ensurePortFree, listen, PortTakenError } from './ports';
 import { sampleSigningSecret } from './sample-webhook';
+import { terminalLine } from './terminal-lines';
 
 export const SANDBOX_REGION = 'us-east-1';
 export const SANDBOX_ACCOUNT = '000000000000';
@@ -52,6 +61,13 @@ export interface SandboxOptions {
   readonly sweepIntervalMs: number;
   /** POWERTOOLS_LOG_LEVEL of the function. */
   readonly logLevel: string;
+  /**
+   * true: the function's JSON log lines as Lambda writes them, the gateway's access lines and every message the
+   * emulator receives; false: one readable line per request, event and busy sweep.
+   */
+  readonly jsonLogs: boolean;
+  /** Colour the readable lines (a terminal). */
+  readonly colour: boolean;
   /** Every line the sandbox prints goes here. */
   readonly log: (line: string) => void;
 }
@@ -67,6 +83,8 @@ export interface Sandbox {
   /** `http://127.0.0.1:<port>` of the ONEiO emulator, or the remote receiver. */
   readonly oneioUrl: string;
   readonly sources: readonly string[];
+  /** Key of the shared token item in the table (for `status --sandbox`). */
+  readonly tokenKey: string;
   /** Stops everything started, Java included. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -90,17 +108,42 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
   try {
     let invoke: Invoke | undefined;
+    let inspect: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
+    const sources = Object.keys(qa.sources);
+    const signingSecrets = Object.fromEntries(sources.map((source) => [source, sampleSigningSecret(source)]));
+    const masker = new Masker(
+      [...Object.values(signingSecrets), credentialsFor(options.oneio).client_secret],
+      Object.values(qa.sources).flatMap((declaration) =>
+        declaration.scheme === 'hmac-sha256' ? [declaration.header] : [],
+      ),
+    );
+    const activity = new Activity(masker);
+    /** The access lines and emulator messages of `--json-logs`; the readable lines replace them otherwise. */
+    const verbose = options.jsonLogs ? options.log : () => {};
+    const printFinished = (finished: Finished | undefined) => {
+      if (options.jsonLogs || finished === undefined) return;
+      const line = terminalLine(finished, options.colour);
+      if (line !== undefined) options.log(line);
+    };
     const server = createGatewayServer({
       identity: { apiId: 'sandbox', accountId: SANDBOX_ACCOUNT },
       region: SANDBOX_REGION,
       invoker: () => invoke,
-      log: options.log,
+      log: verbose,
+      observer: {
+        received: (request) => activity.received(request),
+        answered: (id, answer) => {
+          activity.answered(id, answer);
+          const entry = activity.get(id);
+          if (entry !== undefined) printFinished({ kind: 'entry', entry });
+        },
+      },
+      otherRoutes: (request, response) => inspect?.(request, response) ?? false,
     });
     const { port, note } = await listenGateway(server, options);
     cleanups.push(() => closeServer(server));
     const url = `http://127.0.0.1:${port}`;
 
-    const sources = Object.keys(qa.sources);
     let received = 0;
     /** Remembers how to stop what did start, as soon as it has started. */
     const track =
@@ -114,9 +157,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         region: SANDBOX_REGION,
         secrets: {
           [CREDENTIALS_SECRET_NAME]: JSON.stringify(credentialsFor(options.oneio)),
-          [SIGNING_SECRETS_SECRET_NAME]: JSON.stringify(
-            Object.fromEntries(sources.map((source) => [source, sampleSigningSecret(source)])),
-          ),
+          [SIGNING_SECRETS_SECRET_NAME]: JSON.stringify(signingSecrets),
         },
       }).then(track((emulator) => emulator.close())),
       options.oneio.kind === 'emulator'
@@ -125,8 +166,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
             clientSecret: EMULATOR_CREDENTIALS.client_secret,
             onMessage: (message) => {
               received += 1;
-              options.log(describeMessage(received, message.body));
+              verbose(describeMessage(received, message.body));
             },
+            onReceiverRequest: (request) => activity.oneioRequest(request),
           }).then(track((emulator) => emulator.close()))
         : Promise.resolve(undefined),
       startDynamoDb(options).then(track((dynamo) => dynamo.stop())),
@@ -146,12 +188,35 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // Validated once here, so a bad setting fails the start instead of the first request.
     const config = readConfig(functionEnvironment(target, options.tableName));
 
+    const table = createLocalDynamoDbClient(dynamodb.endpoint);
+    cleanups.push(async () => table.destroy());
+    const documents = DynamoDBDocumentClient.from(table);
+    const outbox = new DynamoDbOutbox(documents, options.tableName);
+    /** Queued messages of the list follow their outbox item: due, parked, delivered by a sweep, or purged. */
+    const followOutbox = async () => {
+      for (const entry of activity.pendingInOutbox()) {
+        activity.outboxState(entry.id, await outbox.get(entry.relayId ?? ''));
+      }
+    };
+
     const pool = new HandlerPool({
       maxEnvironments: options.concurrency,
-      create: () => {
+      create: (id) => {
         const clients = createClients();
+        // Only watches the emulator's answers, to link each ONEiO request to the invocation that sent it.
+        const http = clients.http.compose(
+          observeEmulatorAnswers((request) => activity.linkOneio(request, id)),
+        );
+        const logger = new SandboxLogger((line, fields) => {
+          verbose(line);
+          activity.functionLog(id, fields);
+        });
         return {
-          handler: createRelayHandler(config, clients),
+          handler: createRelayHandler(
+            config,
+            { ...clients, http },
+            { telemetry: { logger, metrics: new Metrics() } },
+          ),
           async dispose() {
             clients.secrets.destroy();
             // The document client's destroy() leaves the wrapped client's sockets open; close them directly.
@@ -161,21 +226,70 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         };
       },
       onColdStart: (id, total) =>
-        options.log(
+        verbose(
           `[lambda] cold start: execution environment #${id} (${total} of at most ${options.concurrency})`,
         ),
     });
     cleanups.push(() => pool.close(STOP_GRACE_MS));
-    invoke = (event) => pool.invoke((handler) => handler(event, lambdaContext(FUNCTION_NAME)));
+    invoke = (event) =>
+      pool.invoke(async (handler, environment) => {
+        const id = invocationId(event);
+        // What is due now is what this sweep takes: it tells retries of messages with the same body apart.
+        if (id === 'sweep') await followOutbox().catch(() => {});
+        activity.invocationStarted(environment.id, id, environment.coldStart);
+        try {
+          return await handler(event, lambdaContext(FUNCTION_NAME));
+        } finally {
+          const finished = activity.invocationEnded(environment.id);
+          if (finished?.kind === 'sweep') printFinished(finished);
+          await followOutbox().catch((error: unknown) =>
+            verbose(`[sandbox] reading the outbox: ${String(error)}`),
+          );
+        }
+      });
     cleanups.push(async () => {
       invoke = undefined;
+      inspect = undefined;
     });
+    const sweepNow = async () => {
+      await invoke?.(SWEEP_EVENT);
+    };
 
     const sweep = setInterval(() => {
-      const run = invoke;
-      run?.(SWEEP_EVENT).catch((error: unknown) => options.log(`[sweep] failed: ${String(error)}`));
+      sweepNow().catch((error: unknown) => options.log(`[sweep] failed: ${String(error)}`));
     }, options.sweepIntervalMs);
     cleanups.push(async () => clearInterval(sweep));
+
+    const key = tokenKey(config);
+    inspect = inspector({
+      url: () => url,
+      sources: qa.sources,
+      activity,
+      masker,
+      tableName: options.tableName,
+      tokenKey: key,
+      documents,
+      ...(oneio !== undefined && {
+        oneio: {
+          get mode() {
+            return oneio.receiverMode;
+          },
+          setMode: (mode) => oneio.setReceiverMode(mode),
+          get tokenRequests() {
+            return oneio.tokenRequests.count;
+          },
+        },
+      }),
+      oneioLabel:
+        options.oneio.kind === 'remote'
+          ? `${options.oneio.label} (${options.oneio.receiverUrl})`
+          : 'ONEiO emulator',
+      sweep: async () => {
+        await sweepNow();
+        await followOutbox();
+      },
+      outboxChanged: followOutbox,
+    });
 
     let stopped: Promise<void> | undefined;
     return {
@@ -186,6 +300,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       secretsManagerUrl: secrets.url,
       oneioUrl: options.oneio.kind === 'remote' ? options.oneio.receiverUrl : (oneio?.baseUrl ?? ''),
       sources,
+      tokenKey: key,
       stop() {
         stopped ??= stopAll();
         return stopped;
@@ -195,6 +310,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await stopAll();
     throw error;
   }
+}
+
+/** Which entry of the activity an invocation is for: the API request id, the event id, or the sweep. */
+function invocationId(event: unknown): string {
+  const fields = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const context = fields.requestContext as { requestId?: unknown } | undefined;
+  if (typeof context?.requestId === 'string') return context.requestId;
+  return typeof fields.id === 'string' ? fields.id : 'sweep';
 }
 
 /** The emulator's credentials; shown nowhere, they only have to match between the two local stand-ins. */

@@ -204,7 +204,14 @@ describe('ONEiO emulator', () => {
       // Assess
       expect(answer.status).toBe(200);
       expect(answer.json).toEqual({ status: 'accepted' });
-      expect(oneio.messages).toEqual([{ body, accessToken: token, receivedAt: expect.any(Number) }]);
+      expect(oneio.messages).toEqual([
+        {
+          body,
+          accessToken: token,
+          receivedAt: expect.any(Number),
+          request: expect.objectContaining({ id: 1 }),
+        },
+      ]);
       expect(oneio.receiverRequests).toBe(1);
     });
 
@@ -352,6 +359,102 @@ describe('ONEiO emulator', () => {
       expect((await sendMessage(token)).status).toBe(200);
       expect(oneio.receiverRequests).toBe(2);
       expect(oneio.messages).toHaveLength(1);
+    });
+  });
+
+  describe('what the receiver saw', () => {
+    it('records each request with its URL and query, every header and the raw body, with the answer given', async () => {
+      // Prepare: bytes that are not valid UTF-8 must survive as they came.
+      const token = await issueToken();
+      const raw = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+      oneio.failReceiver({ status: 503, times: 1 });
+
+      // Act
+      const refused = await request(`${oneio.receiverUrl}?issue.key=ABC-1&project.key=OPS`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: [
+          'authorization',
+          `Bearer ${token}`,
+          'content-type',
+          'application/json',
+          'X-Forwarded-Thing',
+          'one',
+          'x-forwarded-thing',
+          'two',
+        ],
+        body: raw,
+      });
+      const accepted = await request(oneio.receiverUrl, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: raw,
+      });
+      await refused.body.dump();
+      await accepted.body.dump();
+
+      // Assess
+      expect(oneio.receiverLog.map((r) => [r.id, r.url, r.status])).toEqual([
+        [1, '/api/v2?issue.key=ABC-1&project.key=OPS', 503],
+        [2, '/api/v2', 200],
+      ]);
+      const [first] = oneio.receiverLog;
+      expect(first?.rawBody.equals(raw)).toBe(true);
+      expect(first?.headers).toEqual(
+        expect.arrayContaining([
+          ['X-Forwarded-Thing', 'one'],
+          ['x-forwarded-thing', 'two'],
+          ['authorization', `Bearer ${token}`],
+        ]),
+      );
+      expect(refused.headers['x-oneio-emulator-request']).toBe('1');
+      expect(accepted.headers['x-oneio-emulator-request']).toBe('2');
+      expect(oneio.messages).toHaveLength(1);
+      expect(oneio.messages[0]?.request.id).toBe(2);
+      expect(oneio.containsIssuedToken(`…${token}…`)).toBe(true);
+      expect(oneio.containsIssuedToken('no token here')).toBe(false);
+    });
+
+    it.each([
+      ['503', 503, undefined],
+      ['429', 429, '1'],
+      ['401', 401, undefined],
+      ['400', 400, undefined],
+    ] as const)(
+      'answers every message %s while switched so, until switched back',
+      async (mode, status, retryAfter) => {
+        // Prepare
+        const token = await issueToken();
+        oneio.setReceiverMode(mode);
+
+        // Act
+        const first = await sendMessage(token);
+        const second = await sendMessage(token);
+        oneio.setReceiverMode('normal');
+        const after = await sendMessage(token);
+
+        // Assess
+        expect([first.status, second.status, after.status]).toEqual([status, status, 200]);
+        expect(first.headers['retry-after']).toBe(retryAfter);
+        expect(oneio.receiverMode).toBe('normal');
+        expect(oneio.messages).toHaveLength(1);
+      },
+    );
+
+    it('accepts messages after a noticeable wait when switched to slow', async () => {
+      const token = await issueToken();
+      oneio.setReceiverMode('slow');
+
+      const started = performance.now();
+      const answer = await sendMessage(token);
+
+      expect(answer.status).toBe(200);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(2_900);
+    });
+
+    it('refuses a mode it does not know', () => {
+      expect(() => oneio.setReceiverMode('418' as never)).toThrow(RangeError);
     });
   });
 

@@ -52,7 +52,7 @@ describe('oneio-relay sandbox', () => {
 
   it('relays a pasted signed curl to the ONEiO emulator, runs the sweep, and leaves nothing behind on Ctrl-C', async () => {
     const stateFile = path.join(dir, 'state.json');
-    running = spawnSandbox(['--port', '0', '--sweep-interval', '1'], {
+    running = spawnSandbox(['--port', '0', '--sweep-interval', '1', '--json-logs'], {
       ONEIO_RELAY_SANDBOX_STATE: stateFile,
     });
     const sandbox = running;
