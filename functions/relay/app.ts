@@ -130,10 +130,22 @@ export function createRelayHandler(
       },
     });
     count(telemetry, `Message${result.status[0]?.toUpperCase()}${result.status.slice(1)}`);
+    if ('inDoubt' in result && result.inDoubt) count(telemetry, 'DeliveryInDoubt');
     return result;
   };
   const sweep = (deadline: number) =>
-    sweepOutbox(deadline, { outbox, tokens, receiver, now, maxAgeMs: config.outboxMaxAgeSeconds * 1000 });
+    sweepOutbox(deadline, {
+      outbox,
+      tokens,
+      receiver,
+      now,
+      maxAgeMs: config.outboxMaxAgeSeconds * 1000,
+      onItemError: (relayId, error) =>
+        telemetry.logger.error('Outbox item not updated; it comes back when its claim lapses', {
+          relayId,
+          error: errorCode(error),
+        }),
+    });
 
   return async (event, context) => {
     telemetry.logger.addContext(context);

@@ -4,14 +4,17 @@ import { DynamoDbDedupStore } from '../../functions/relay/io/dynamodb/dedup-stor
 import { createTestTable } from '../support/dynamodb';
 
 const NOW = 1_700_000_000_000;
+const tokenOf = (relayId: string) => `claim-of-${relayId}`;
 const DAY_S = 86_400;
 
 describe('DynamoDbDedupStore (DynamoDB Local)', () => {
   let store: DynamoDbDedupStore;
   let n = 0;
   const key = () => `dedup#github#delivery-${++n}`;
+  /** Each attempt's claim token is derived from its relay id here, so a test can name the attempt it completes. */
   const claim = (relayId: string, now = NOW, lapseAt = now + 25_000) => ({
     relayId,
+    claimToken: tokenOf(relayId),
     now,
     lapseAt,
     ttlSeconds: DAY_S,
@@ -29,7 +32,7 @@ describe('DynamoDbDedupStore (DynamoDB Local)', () => {
   it('answers a duplicate of a delivered message with the first relay id', async () => {
     const k = key();
     await store.claim(k, claim('r1'));
-    await store.complete(k, 'r1', 'delivered');
+    await store.complete(k, tokenOf('r1'), 'delivered');
 
     expect(await store.claim(k, claim('r2'))).toEqual({
       status: 'duplicate',
@@ -61,7 +64,7 @@ describe('DynamoDbDedupStore (DynamoDB Local)', () => {
   it('forgets an id after its TTL even before DynamoDB deletes the item', async () => {
     const k = key();
     await store.claim(k, claim('old'));
-    await store.complete(k, 'old', 'delivered');
+    await store.complete(k, tokenOf('old'), 'delivered');
 
     expect(await store.claim(k, claim('new', NOW + (DAY_S + 1) * 1000))).toEqual({ status: 'claimed' });
   });
@@ -70,7 +73,7 @@ describe('DynamoDbDedupStore (DynamoDB Local)', () => {
     const k = key();
     await store.claim(k, claim('r1'));
 
-    await store.release(k, 'r1');
+    await store.release(k, tokenOf('r1'));
 
     expect(await store.claim(k, claim('r2'))).toEqual({ status: 'claimed' });
   });
@@ -80,8 +83,8 @@ describe('DynamoDbDedupStore (DynamoDB Local)', () => {
     await store.claim(k, claim('first', NOW, NOW + 1_000));
     await store.claim(k, claim('second', NOW + 2_000));
 
-    await store.complete(k, 'first', 'delivered');
-    await store.release(k, 'first');
+    await store.complete(k, tokenOf('first'), 'delivered');
+    await store.release(k, tokenOf('first'));
 
     expect(await store.claim(k, claim('third', NOW + 3_000))).toEqual({
       status: 'duplicate',

@@ -55,7 +55,10 @@ describe('DynamoDbOutbox (DynamoDB Local)', () => {
     const [seen] = await outbox.due(NOW + 60_000, 10);
     if (!seen) throw new Error('the item should be due');
 
-    const [a, b] = await Promise.all([outbox.claim(seen, NOW + 180_000), outbox.claim(seen, NOW + 180_000)]);
+    const [a, b] = await Promise.all([
+      outbox.claim(seen, NOW + 180_000, 'sweep-a'),
+      outbox.claim(seen, NOW + 180_000, 'sweep-b'),
+    ]);
 
     expect([a, b].filter(Boolean)).toHaveLength(1);
     expect(await outbox.due(NOW + 60_000, 10)).toEqual([]);
@@ -65,17 +68,24 @@ describe('DynamoDbOutbox (DynamoDB Local)', () => {
     await outbox.add(item('r1'));
     const [seen] = await outbox.due(NOW + 60_000, 10);
     if (!seen) throw new Error('the item should be due');
-    await outbox.claim(seen, NOW + 180_000);
+    await outbox.claim(seen, NOW + 180_000, 'crashed-sweep');
 
     expect((await outbox.due(NOW + 180_000, 10)).map((i) => i.relayId)).toEqual(['r1']);
   });
 
   it('reschedules, parks, redrives and purges, each idempotent', async () => {
     await outbox.add(item('r1'));
+    await outbox.claim(item('r1'), NOW + 120_000, 'sweep-1');
 
-    await outbox.reschedule('r1', { attempts: 5, retries: 1, dueAt: NOW + 120_000, lastError: 'timeout' });
+    await outbox.reschedule('r1', 'sweep-1', {
+      attempts: 5,
+      retries: 1,
+      dueAt: NOW + 120_000,
+      lastError: 'timeout',
+    });
     const rescheduled = await outbox.get('r1');
-    await outbox.park('r1', {
+    await outbox.claim(item('r1', { dueAt: NOW + 120_000 }), NOW + 240_000, 'sweep-2');
+    await outbox.park('r1', 'sweep-2', {
       attempts: 6,
       parkedAt: NOW + 130_000,
       lastError: 'ONEiO receiver answered 400',

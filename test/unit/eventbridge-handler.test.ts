@@ -98,8 +98,8 @@ describe('handleEventBridge', () => {
 
   it.each([
     ['delivered', { status: 'delivered', attempts: 1 }],
-    ['queued', { status: 'queued', attempts: 5, lastError: 'ONEiO receiver answered 503' }],
-    ['parked', { status: 'parked', attempts: 1, lastError: 'ONEiO receiver answered 400' }],
+    ['queued', { status: 'queued', attempts: 5, lastError: 'ONEiO receiver answered 503', inDoubt: false }],
+    ['parked', { status: 'parked', attempts: 1, lastError: 'ONEiO receiver answered 400', inDoubt: false }],
   ] as const)('completes normally when the event was %s', async (_label, result) => {
     // Prepare
     const h = harness(result);
@@ -117,6 +117,7 @@ describe('handleEventBridge', () => {
       status: 'failed',
       attempts: 3,
       lastError: 'ONEiO receiver answered 503; outbox down',
+      inDoubt: false,
     });
 
     // Act
@@ -129,7 +130,12 @@ describe('handleEventBridge', () => {
 
   it('logs one line with the event id, detail type, outcome and latency', async () => {
     // Prepare
-    const h = harness({ status: 'queued', attempts: 2, lastError: 'ONEiO receiver answered 503' });
+    const h = harness({
+      status: 'queued',
+      attempts: 2,
+      lastError: 'ONEiO receiver answered 503',
+      inDoubt: false,
+    });
 
     // Act
     await h.handle(loadFixture('ec2StateChange'));
@@ -151,7 +157,7 @@ describe('handleEventBridge', () => {
 
   it('logs a failure at error level without the event detail', async () => {
     // Prepare
-    const h = harness({ status: 'failed', attempts: 1, lastError: 'no outbox' });
+    const h = harness({ status: 'failed', attempts: 1, lastError: 'no outbox', inDoubt: false });
 
     // Act
     await h.handle(loadFixture('ec2StateChange')).catch(() => undefined);

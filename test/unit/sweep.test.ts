@@ -112,7 +112,7 @@ describe('sweepOutbox', () => {
     const due = outbox.due.bind(outbox);
     outbox.due = async (now, limit) => {
       const seen = await due(now, limit);
-      for (const i of seen) await outbox.claim(i, now + 120_000);
+      for (const i of seen) await outbox.claim(i, now + 120_000, 'the-other-sweep');
       return seen;
     };
     const receiver = new ScriptedReceiver([{ status: 200 }], clock);
@@ -166,6 +166,9 @@ describe('handleSweep', () => {
       delivered: 1,
       rescheduled: 1,
       parked: 1,
+      inDoubt: 1,
+      claimsLost: 0,
+      errors: 0,
       parkedItems: 4,
       oldestDueAgeMs: 90_000,
     };
@@ -178,6 +181,8 @@ describe('handleSweep', () => {
       'OutboxDelivered',
       'OutboxRetried',
       'OutboxParked',
+      'DeliveryInDoubt',
+      'OutboxSweepErrors',
       'OutboxParkedItems',
       'OutboxOldestDueAge',
     ]);
