@@ -96,10 +96,8 @@ export async function startFaultProxy(
     });
 
   const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      if (!response.headersSent) response.writeHead(502).end();
-      else response.destroy();
-    });
+    // The upstream service reset or dropped the connection: so does the proxy, staying transparent.
+    handle(request, response).catch(() => request.socket.resetAndDestroy());
   });
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
