@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -38,20 +38,24 @@ export interface RelayClients {
 }
 
 /**
- * SDK clients from the default configuration chain (region, credentials and `AWS_ENDPOINT_URL_*` from the
- * environment). DynamoDB gets short timeouts and few retries: it is a cache for the token, and when it is down the
- * relay must notice in about a second and carry on without it, not spend the sender's patience on retries.
+ * DynamoDB gets short timeouts and few retries: it is a cache for the token, and when it is down the relay must
+ * notice in about a second and carry on without it, not spend the sender's patience on retries.
  * `throwOnRequestTimeout`: without it the SDK only warns when `requestTimeout` passes, and a service that accepts
- * the connection but never answers would hold the invocation until the function times out.
+ * the connection but never answers would hold the invocation until the function times out. The one retry is also
+ * why every conditional write must recognise its own earlier success (`io/dynamodb/conditional-write.ts`).
+ */
+export const DYNAMODB_CLIENT_CONFIG = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
+} as const satisfies DynamoDBClientConfig;
+
+/**
+ * SDK clients from the default configuration chain (region, credentials and `AWS_ENDPOINT_URL_*` from the
+ * environment).
  */
 export function createClients(): RelayClients {
   return {
-    dynamo: DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        maxAttempts: 2,
-        requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
-      }),
-    ),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(DYNAMODB_CLIENT_CONFIG)),
     secrets: new SecretsManagerClient({
       maxAttempts: 2,
       requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
