@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ReceiverNetworkError } from '../../functions/relay/core/errors';
 import { sweepOutbox } from '../../functions/relay/core/outbox/sweep';
 import { handleSweep } from '../../functions/relay/events/sweep-handler';
 import { InMemoryOutbox } from '../../functions/relay/io/memory/outbox';
@@ -150,6 +151,124 @@ describe('sweepOutbox', () => {
 
     // Assess
     expect(report.oldestDueAgeMs).toBe(5 * 60_000);
+  });
+
+  it('claims only what its workers can finish, and ends before its deadline', async () => {
+    // Prepare: 20 due items, ONEiO taking 5 s per request, and 13 s left: room for two rounds of four workers at an
+    // item's 6 s budget each
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    for (let i = 0; i < 20; i++) await outbox.add(item(`i${i}`, clock));
+    const receiver = new ScriptedReceiver([{ status: 200 }], clock, 5_000);
+    const start = clock.now();
+    const deadline = start + 13_000;
+
+    // Act
+    const report = await sweepOutbox(deadline, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver,
+      now: clock.now,
+      sleep: clock.sleep,
+      maxAgeMs: DAY_MS,
+    });
+
+    // Assess
+    const outcomes = report.delivered + report.rescheduled + report.parked + report.claimsLost + report.errors;
+    expect(report.claimed).toBe(8);
+    expect(outcomes).toBe(report.claimed);
+    expect(clock.now()).toBeLessThanOrEqual(deadline);
+    expect(await outbox.due(start, 100)).toHaveLength(12);
+  });
+
+  it('in doubt: reschedules an item whose answer never came two minutes or more ahead, and counts it', async () => {
+    // Act
+    const { clock, outbox, report } = await sweepWith(
+      [new ReceiverNetworkError('ONEiO receiver unreachable (TimeoutError)', true)],
+      (c) => [item('a', c)],
+    );
+
+    // Assess
+    expect(report).toMatchObject({ rescheduled: 1, inDoubt: 1 });
+    expect(((await outbox.get('a'))?.dueAt ?? 0) - clock.now()).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('carries on with the other items when one item’s write fails, and reports it', async () => {
+    // Prepare: rescheduling item b fails (DynamoDB), the others go on
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    for (const id of ['a', 'b', 'c']) await outbox.add(item(id, clock));
+    const reschedule = outbox.reschedule.bind(outbox);
+    outbox.reschedule = async (relayId, claimToken, update) => {
+      if (relayId === 'b') throw new Error('DynamoDB unavailable');
+      return reschedule(relayId, claimToken, update);
+    };
+    const failed: string[] = [];
+
+    // Act
+    const report = await sweepOutbox(clock.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver: new ScriptedReceiver([{ status: 503 }], clock, 10),
+      now: clock.now,
+      sleep: clock.sleep,
+      random: () => 0.5,
+      maxAgeMs: DAY_MS,
+      onItemError: (relayId) => failed.push(relayId),
+    });
+
+    // Assess
+    expect(report).toMatchObject({ claimed: 3, rescheduled: 2, errors: 1 });
+    expect(failed).toEqual(['b']);
+  });
+
+  it('changes nothing for an item an operator purged while it was being delivered', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    await outbox.add(item('a', clock));
+    const receiver = new ScriptedReceiver([{ status: 503 }], clock, 10);
+    const send = receiver.send.bind(receiver);
+    receiver.send = async (message, token, options) => {
+      await outbox.purge(message.relayId);
+      return send(message, token, options);
+    };
+
+    // Act
+    const report = await sweepOutbox(clock.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver,
+      now: clock.now,
+      sleep: clock.sleep,
+      maxAgeMs: DAY_MS,
+    });
+
+    // Assess
+    expect(report).toMatchObject({ claimed: 1, rescheduled: 0, claimsLost: 1, errors: 0 });
+    expect(await outbox.get('a')).toBeUndefined();
+  });
+
+  it('leaves the parked gauge out when counting fails, instead of failing the sweep', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    outbox.count = async () => {
+      throw new Error('DynamoDB unavailable');
+    };
+
+    // Act
+    const report = await sweepOutbox(clock.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver: new ScriptedReceiver([{ status: 200 }], clock),
+      now: clock.now,
+      sleep: clock.sleep,
+      maxAgeMs: DAY_MS,
+    });
+
+    // Assess
+    expect(report.parkedItems).toBeUndefined();
   });
 });
 
