@@ -127,7 +127,10 @@ export function createRelayHandler(
       now,
       ttlSeconds: config.dedupTtlSeconds,
       onStoreError: (error) => {
+        // Names the message: a copy of it relayed later cannot be recognised as a duplicate.
         telemetry.logger.warn('De-duplication store unavailable; relaying without it', {
+          relayId: message.relayId,
+          deliveryId: message.deliveryId,
           error: errorCode(error),
         });
         count(telemetry, 'DedupStoreUnavailable');
