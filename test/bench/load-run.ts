@@ -1,7 +1,8 @@
 import { type ProxyRule, startFaultProxy } from '../faults/fault-proxy';
 import { lambdaContext } from '../support/lambda-context';
+import { seededRandom } from '../support/seeded-random';
 import { type BenchFleet, signedWebhook } from './bench-fleet';
-import { fixed, seededRandom } from './stats';
+import { fixed } from './stats';
 import type { Row } from './table';
 
 const WEBHOOKS = 10_000;

@@ -9,6 +9,7 @@ import { createTestTable } from '../support/dynamodb';
 import { messageIdOf, overlappingCopies } from '../support/in-flight';
 import { lambdaContext } from '../support/lambda-context';
 import { type Fleet, githubWebhookFor, startFleet } from '../support/relay-fleet';
+import { seededRandom } from '../support/seeded-random';
 import { eventBridgeEvent } from '../support/webhook-event';
 import {
   DYNAMODB_THROTTLED,
@@ -17,7 +18,6 @@ import {
   type ProxyRule,
   startFaultProxy,
 } from './fault-proxy';
-import { seededRandom } from './seeded-random';
 
 /**
  * A randomized run: thousands of webhooks and EventBridge events through a fleet of execution environments, with a

@@ -174,7 +174,8 @@ describe('sweepOutbox', () => {
     });
 
     // Assess
-    const outcomes = report.delivered + report.rescheduled + report.parked + report.claimsLost + report.errors;
+    const outcomes =
+      report.delivered + report.rescheduled + report.parked + report.claimsLost + report.errors;
     expect(report.claimed).toBe(8);
     expect(outcomes).toBe(report.claimed);
     expect(clock.now()).toBeLessThanOrEqual(deadline);

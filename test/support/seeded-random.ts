@@ -1,6 +1,6 @@
 /**
- * A small seeded generator (mulberry32): the same seed gives the same sequence, so a randomized run that fails can
- * be run again with the very same faults. Uniform in [0, 1), like Math.random.
+ * A small seeded generator (mulberry32): the same seed gives the same sequence, so a benchmark injects the same
+ * faults on every run and a randomized test that fails can draw its faults again. Uniform in [0, 1), like Math.random.
  */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
