@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -38,20 +38,24 @@ export interface RelayClients {
 }
 
 /**
- * SDK clients from the default configuration chain (region, credentials and `AWS_ENDPOINT_URL_*` from the
- * environment). DynamoDB gets short timeouts and few retries: it is a cache for the token, and when it is down the
- * relay must notice in about a second and carry on without it, not spend the sender's patience on retries.
+ * DynamoDB gets short timeouts and few retries: it is a cache for the token, and when it is down the relay must
+ * notice in about a second and carry on without it, not spend the sender's patience on retries.
  * `throwOnRequestTimeout`: without it the SDK only warns when `requestTimeout` passes, and a service that accepts
- * the connection but never answers would hold the invocation until the function times out.
+ * the connection but never answers would hold the invocation until the function times out. The one retry is also
+ * why every conditional write must recognise its own earlier success (`io/dynamodb/conditional-write.ts`).
+ */
+export const DYNAMODB_CLIENT_CONFIG = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
+} as const satisfies DynamoDBClientConfig;
+
+/**
+ * SDK clients from the default configuration chain (region, credentials and `AWS_ENDPOINT_URL_*` from the
+ * environment).
  */
 export function createClients(): RelayClients {
   return {
-    dynamo: DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        maxAttempts: 2,
-        requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
-      }),
-    ),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(DYNAMODB_CLIENT_CONFIG)),
     secrets: new SecretsManagerClient({
       maxAttempts: 2,
       requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
@@ -123,17 +127,32 @@ export function createRelayHandler(
       now,
       ttlSeconds: config.dedupTtlSeconds,
       onStoreError: (error) => {
+        // Names the message: a copy of it relayed later cannot be recognised as a duplicate.
         telemetry.logger.warn('De-duplication store unavailable; relaying without it', {
+          relayId: message.relayId,
+          deliveryId: message.deliveryId,
           error: errorCode(error),
         });
         count(telemetry, 'DedupStoreUnavailable');
       },
     });
     count(telemetry, `Message${result.status[0]?.toUpperCase()}${result.status.slice(1)}`);
+    if ('inDoubt' in result && result.inDoubt) count(telemetry, 'DeliveryInDoubt');
     return result;
   };
   const sweep = (deadline: number) =>
-    sweepOutbox(deadline, { outbox, tokens, receiver, now, maxAgeMs: config.outboxMaxAgeSeconds * 1000 });
+    sweepOutbox(deadline, {
+      outbox,
+      tokens,
+      receiver,
+      now,
+      maxAgeMs: config.outboxMaxAgeSeconds * 1000,
+      onItemError: (relayId, error) =>
+        telemetry.logger.error('Outbox item not updated; it comes back when its claim lapses', {
+          relayId,
+          error: errorCode(error),
+        }),
+    });
 
   return async (event, context) => {
     telemetry.logger.addContext(context);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ReceiverNetworkError } from '../../functions/relay/core/errors';
@@ -57,10 +58,13 @@ export async function send(args: string[], io: CliIo): Promise<number> {
   try {
     const token = await requestToken(target.tokenUrl, credentials, agent, io, target.credentialsSecretId);
     const receiver = new OneioReceiver(target.receiverUrl, agent);
+    // Its own message id, as the relay gives every message: ONEiO sees an operator's test like any other message.
+    const relayId = randomUUID();
+    const message = { relayId, source: 'cli', deliveryId: relayId, body };
     let status: number;
     try {
       ({ status } = await withSpinner(io, `Sending to ${target.receiverUrl}…`, () =>
-        receiver.send(body, token.accessToken, { signal: AbortSignal.timeout(ONEIO_TIMEOUT_MS) }),
+        receiver.send(message, token.accessToken, { signal: AbortSignal.timeout(ONEIO_TIMEOUT_MS) }),
       ));
     } catch (error) {
       if (!(error instanceof ReceiverNetworkError)) throw error;
@@ -72,7 +76,7 @@ export async function send(args: string[], io: CliIo): Promise<number> {
     }
     if (status >= 200 && status < 300) {
       io.out(
-        `OK: ONEiO accepted the message (${status}, ${Buffer.byteLength(body)} bytes) at ${target.receiverUrl}\n`,
+        `OK: ONEiO accepted the message (${status}, ${Buffer.byteLength(body)} bytes, message id ${relayId}) at ${target.receiverUrl}\n`,
       );
       return 0;
     }

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createClients, createRelayHandler, type RelayHandler } from '../../functions/relay/app';
+import {
+  createClients,
+  createRelayHandler,
+  DYNAMODB_CLIENT_CONFIG,
+  type RelayHandler,
+} from '../../functions/relay/app';
 import { readConfig } from '../../functions/relay/config';
 import { ENV } from '../../functions/relay/contract';
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
@@ -50,8 +55,14 @@ export interface BenchFleet {
   readonly awsEnv: Readonly<Record<string, string>>;
   /** A fresh relay table: no shared token, no de-dup records, empty outbox. */
   newTable(): Promise<string>;
-  /** A new execution environment wired by the function's own composition root. */
-  environment(tableName: string, overrides?: { receiverUrl?: string }): Environment;
+  /**
+   * A new execution environment wired by the function's own composition root; `dynamodbEndpoint` puts DynamoDB
+   * behind another address (a fault proxy), with the function's own client settings.
+   */
+  environment(
+    tableName: string,
+    overrides?: { receiverUrl?: string; dynamodbEndpoint?: string },
+  ): Environment;
   /** The outbox of a table, read directly (not through any environment). */
   outbox(tableName: string): DynamoDbOutbox;
   close(): Promise<void>;
@@ -111,9 +122,13 @@ export async function startBenchFleet(): Promise<BenchFleet> {
       return tableName;
     },
     environment(tableName, overrides = {}) {
-      const clients = createClients();
+      const { dynamodbEndpoint, ...urls } = overrides;
+      const clients = {
+        ...createClients(),
+        ...(dynamodbEndpoint && { dynamo: dynamoDbAt(dynamodbEndpoint) }),
+      };
       const dynamo = countCalls(clients.dynamo);
-      const handle = createRelayHandler(readConfig(functionEnv(tableName, overrides)), clients);
+      const handle = createRelayHandler(readConfig(functionEnv(tableName, urls)), clients);
       const environment: Environment = {
         handle,
         dynamo,
@@ -137,6 +152,11 @@ export async function startBenchFleet(): Promise<BenchFleet> {
       await dynamodb.stop();
     },
   };
+}
+
+/** A document client with the function's own settings, reaching DynamoDB at `endpoint`. */
+function dynamoDbAt(endpoint: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ ...DYNAMODB_CLIENT_CONFIG, endpoint }));
 }
 
 /**

@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startBenchFleet } from './bench-fleet';
 import { measureColdStart } from './cold-start';
-import { measureLoadRun } from './load-run';
+import { AMBIGUOUS_FAULTS, measureLoadRun, RECEIVER_503S } from './load-run';
 import { quietOutput } from './quiet-output';
 import { type Row, renderTable } from './table';
 import { measureThroughput } from './throughput';
@@ -66,9 +66,14 @@ async function main(): Promise<void> {
     figures.throughput = throughput.figures;
 
     output.progress('load run…');
-    const load = await measureLoadRun(fleet, output.progress);
+    const load = await measureLoadRun(fleet, RECEIVER_503S, output.progress);
     rows.push(...load.rows);
     figures.loadRun = load.figures;
+
+    output.progress('load run with ambiguous faults…');
+    const ambiguous = await measureLoadRun(fleet, AMBIGUOUS_FAULTS, output.progress);
+    rows.push(...ambiguous.rows);
+    figures.loadRunAmbiguous = ambiguous.figures;
   } finally {
     await fleet.close();
     rmSync(workdir, { recursive: true, force: true });

@@ -19,15 +19,3 @@ export function fixed(value: number, digits = 2): string {
 export function times(value: number): string {
   return `${fixed(value)}×`;
 }
-
-/** A seeded generator (mulberry32): the load run injects the same faults on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -48,7 +48,9 @@ class TokenPerDelivery implements TokenSource {
     };
   }
 
-  async invalidate(): Promise<void> {}
+  async invalidate(): Promise<boolean> {
+    return true;
+  }
 }
 
 /**

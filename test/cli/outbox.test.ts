@@ -70,15 +70,11 @@ describe('oneio-relay outbox', () => {
       lastError: 'ONEiO answered 503',
       ...fields,
     };
-    await outbox.add(item);
-    if (state === 'parked') {
-      await outbox.park(item.relayId, {
-        attempts: item.attempts,
-        parkedAt: item.dueAt,
-        lastError: 'ONEiO answered 400',
-      });
-    }
-    return { ...item, state };
+    // Stored as the sweep leaves it: a parked item carries its park time and ONEiO's refusal.
+    const stored: OutboxItem =
+      state === 'parked' ? { ...item, state, lastError: 'ONEiO answered 400' } : { ...item, state };
+    await outbox.add(stored);
+    return stored;
   }
 
   const table = () => ['--table', tableName];

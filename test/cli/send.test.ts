@@ -57,8 +57,10 @@ describe('oneio-relay send', () => {
 
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
-    expect(run.out).toBe(
-      `OK: ONEiO accepted the message (200, ${Buffer.byteLength(body)} bytes) at ${oneio.receiverUrl}\n`,
+    expect(run.out).toMatch(
+      new RegExp(
+        `^OK: ONEiO accepted the message \\(200, ${Buffer.byteLength(body)} bytes, message id [0-9a-f-]{36}\\) at ${oneio.receiverUrl}\n$`,
+      ),
     );
     expect(oneio.messages.at(-1)?.body).toBe(body);
   });

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect, inject } from 'vitest';
 import type { RelayHandler } from '../../functions/relay/app';
+import { ENV } from '../../functions/relay/contract';
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
 import { createTestTable } from '../support/dynamodb';
 import { lambdaContext } from '../support/lambda-context';
@@ -41,6 +42,11 @@ export interface FaultWorld {
   readonly dynamodb: FaultProxy;
   /** In front of the Secrets Manager emulator (`fleet.secrets`). */
   readonly secretsManager: FaultProxy;
+  /**
+   * In front of the ONEiO emulator's receiver, recording every exchange (headers, when it started and ended): the
+   * emulator's `messages` are what ONEiO committed, these are the attempts that reached it.
+   */
+  readonly receiver: FaultProxy;
   /** The same table read directly, past the proxy. */
   readonly outbox: DynamoDbOutbox;
   readonly handle: RelayHandler;
@@ -51,18 +57,25 @@ export async function startFaultWorld(env: Readonly<Record<string, string>> = {}
   const { client, tableName } = await createTestTable();
   const dynamodb = await startFaultProxy(inject('dynamodbEndpoint'));
   const secretsManager = await startFaultProxy();
+  const receiver = await startFaultProxy(undefined, undefined, { record: true });
   const fleet = await startFleet({
     dynamodbEndpoint: dynamodb.url,
     tableName,
-    env: { AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url, ...env },
+    env: {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+      [ENV.receiverUrl]: `${receiver.url}/api/v2`,
+      ...env,
+    },
   });
   secretsManager.setUpstream(fleet.secrets.url);
+  receiver.setUpstream(fleet.oneio.baseUrl);
   const handle = await fleet.coldStart();
   const running = new Set<Promise<unknown>>();
   return {
     fleet,
     dynamodb,
     secretsManager,
+    receiver,
     outbox: new DynamoDbOutbox(DynamoDBDocumentClient.from(client), tableName),
     handle(event, context) {
       const invocation = handle(event, context);
@@ -74,7 +87,7 @@ export async function startFaultWorld(env: Readonly<Record<string, string>> = {}
     async close() {
       // An invocation that outlived its timeout is still running: with its services gone it ends quickly, and
       // its last log lines still belong to this fleet.
-      await Promise.all([dynamodb.close(), secretsManager.close()]);
+      await Promise.all([dynamodb.close(), secretsManager.close(), receiver.close()]);
       await Promise.race([Promise.allSettled(running), sleep(10_000, undefined, { ref: false })]);
       try {
         // The fleet fails its close when a secret reached the logs.
@@ -90,7 +103,12 @@ export async function startFaultWorld(env: Readonly<Record<string, string>> = {}
 export interface Delivery {
   readonly http: number | typeof FUNCTION_TIMED_OUT | undefined;
   readonly body: string;
+  /** At ONEiO if any copy was committed there; else in the outbox (due or parked); else nowhere. */
   readonly message: Whereabouts;
+  /** The relay id from the answer, when there was one. */
+  readonly relayId: string | undefined;
+  /** Its marker: every copy ONEiO committed carries it in the body. */
+  readonly marker: string;
 }
 
 /**
@@ -110,18 +128,33 @@ export async function sendWebhook(
     timer = setTimeout(() => resolve(FUNCTION_TIMED_OUT), FUNCTION_TIMEOUT_MS);
   });
   const response = await Promise.race([invocation, timedOut]).finally(() => clearTimeout(timer));
-  if (response === FUNCTION_TIMED_OUT) {
-    return { http: FUNCTION_TIMED_OUT, body: '', message: await whereIs(world, marker, '') };
-  }
-  const answer = response?.body ?? '';
-  return { http: response?.statusCode, body: answer, message: await whereIs(world, marker, answer) };
+  const http: Delivery['http'] = response === FUNCTION_TIMED_OUT ? FUNCTION_TIMED_OUT : response?.statusCode;
+  const answer = response === FUNCTION_TIMED_OUT ? '' : (response?.body ?? '');
+  const relayId = (JSON.parse(answer || '{}') as { relayId?: unknown }).relayId;
+  const delivery = { http, body: answer, marker, relayId: typeof relayId === 'string' ? relayId : undefined };
+  return { ...delivery, message: await whereIs(world, delivery) };
 }
 
-async function whereIs(world: FaultWorld, marker: string, answer: string): Promise<Whereabouts> {
-  if (world.fleet.oneio.messages.some((m) => m.body.includes(marker))) return 'delivered';
-  const relayId = (JSON.parse(answer || '{}') as { relayId?: unknown }).relayId;
-  if (typeof relayId !== 'string') return 'nowhere';
-  const item = await world.outbox.get(relayId);
+/** Where a message is now: at ONEiO if any copy was committed, else in the outbox, else nowhere. */
+export async function whereIs(
+  world: FaultWorld,
+  delivery: Pick<Delivery, 'marker' | 'relayId'>,
+): Promise<Whereabouts> {
+  if (copiesAtOneio(world, delivery.marker) > 0) return 'delivered';
+  return outboxState(world, delivery.relayId);
+}
+
+/** How many copies of the message ONEiO committed. */
+export function copiesAtOneio(world: FaultWorld, marker: string): number {
+  return world.fleet.oneio.messages.filter((m) => m.body.includes(marker)).length;
+}
+
+/** The message's outbox item, if it has one: due (queued), parked, or none. */
+export async function outboxState(
+  world: FaultWorld,
+  relayId: string | undefined,
+): Promise<'queued' | 'parked' | 'nowhere'> {
+  const item = relayId === undefined ? undefined : await world.outbox.get(relayId);
   if (item === undefined) return 'nowhere';
   return item.state === 'parked' ? 'parked' : 'queued';
 }

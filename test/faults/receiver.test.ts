@@ -11,8 +11,9 @@ import {
 
 /**
  * ONEiO's REST receiver fails while the token endpoint works. Within the webhook's 8 s budget the relay refreshes
- * the token once after a 401, retries transient failures (429 honouring Retry-After when it fits, 5xx, timeouts,
- * resets) and parks what ONEiO refuses; what it still cannot deliver goes to the outbox and is answered 202.
+ * the token once after a 401, retries transient answers (429 honouring Retry-After when it fits, 5xx) and parks what
+ * ONEiO refuses; what it still cannot deliver goes to the outbox and is answered 202. A request whose answer never
+ * came (reset, timeout) is in doubt and is not sent again in the same call.
  */
 interface Row {
   readonly fault: string;
@@ -79,27 +80,14 @@ const ROWS: readonly Row[] = [
     logSays: 'ONEiO receiver answered 503',
   },
   {
-    fault: 'hangs past the 5 s request timeout',
-    inject: ({ fleet }) => fleet.oneio.delayReceiver(12_000),
-    expected: { http: 202, message: 'queued' },
-    receiverRequests: [1, 2],
-    tokenRequests: 1,
-    logSays: 'ONEiO receiver unreachable (TimeoutError)',
-  },
-  {
+    // The relay cannot tell a reset before ONEiO read the request from one after it committed it: either way the
+    // message is in doubt and waits for the outbox (see receiver-ambiguous.test.ts for the other half).
     fault: 'resets the connection once',
     inject: ({ fleet }) => fleet.oneio.resetConnections({ times: 1 }),
-    expected: { http: 200, message: 'delivered' },
-    receiverRequests: [2, 2],
-    tokenRequests: 1,
-  },
-  {
-    fault: 'resets every connection',
-    inject: ({ fleet }) => fleet.oneio.resetConnections({ times: 1_000 }),
     expected: { http: 202, message: 'queued' },
-    receiverRequests: [2, 40],
+    receiverRequests: [1, 1],
     tokenRequests: 1,
-    logSays: 'ONEiO receiver unreachable (ECONNRESET)',
+    logSays: 'ONEiO receiver unreachable (ECONNRESET); in doubt',
   },
 ];
 

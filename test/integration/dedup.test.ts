@@ -60,6 +60,7 @@ describe('de-duplication by delivery id', () => {
     // What an attempt that died mid-flight leaves behind: an in-progress claim lapsing at its invocation's end.
     await dedup.claim(dedupKey('github', deliveryId), {
       relayId: 'crashed-attempt',
+      claimToken: 'crashed-attempt-claim',
       now: Date.now(),
       lapseAt: Date.now() + 1_000,
       ttlSeconds: 3600,

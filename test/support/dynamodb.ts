@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { DYNAMODB_CLIENT_CONFIG } from '../../functions/relay/app';
 import { createLocalDynamoDbClient, createRelayTable } from '../../infra/local/dynamodb-local';
 
 /**
@@ -13,4 +15,20 @@ export async function createTestTable(): Promise<{ client: DynamoDBClient; table
   const tableName = `relay-test-${randomUUID()}`;
   await createRelayTable(client, tableName);
   return { client, tableName };
+}
+
+/**
+ * A document client configured as the relay's (`DYNAMODB_CLIENT_CONFIG`: one retry, 1 s timeouts) but reaching
+ * DynamoDB Local through `endpoint`, typically a fault proxy: a write the proxy lets DynamoDB apply and then resets
+ * is retried by the SDK exactly as in Lambda.
+ */
+export function relayDocumentClient(endpoint: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      ...DYNAMODB_CLIENT_CONFIG,
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_RETRY_POLICY,
   type DeliverDeps,
@@ -41,7 +41,8 @@ function setup(script: readonly Scripted[], options: { latencyMs?: number; rando
   };
 }
 
-const networkError = () => new ReceiverNetworkError('ONEiO receiver unreachable (ECONNRESET)');
+/** A connection that failed before the request could reach ONEiO: nothing is in doubt, a retry is safe. */
+const networkError = () => new ReceiverNetworkError('ONEiO receiver unreachable (ECONNREFUSED)', false);
 
 describe('deliver', () => {
   it('delivers on the first attempt, sending the body untouched with the current token', async () => {
@@ -231,7 +232,12 @@ describe('deliver', () => {
     const outcome = await deliver(MESSAGE, deadline, deps);
 
     // Assess
-    expect(outcome).toEqual({ status: 'undelivered', attempts: 1, lastError: 'ONEiO receiver answered 429' });
+    expect(outcome).toEqual({
+      status: 'undelivered',
+      attempts: 1,
+      lastError: 'ONEiO receiver answered 429',
+      inDoubt: false,
+    });
     expect(receiver.requests).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);
   });
@@ -266,6 +272,7 @@ describe('deliver', () => {
       status: 'undelivered',
       attempts: 0,
       lastError: 'no attempt fitted in the time budget',
+      inDoubt: false,
     });
     expect(tokens.gets).toEqual([]);
     expect(receiver.requests).toEqual([]);
@@ -304,6 +311,7 @@ describe('deliver', () => {
       status: 'undelivered',
       attempts: 0,
       lastError: 'Token endpoint unreachable (ECONNREFUSED)',
+      inDoubt: false,
     });
     expect(tokens.gets.length).toBeGreaterThan(1);
     expect(receiver.requests).toEqual([]);
@@ -342,9 +350,9 @@ describe('deliver', () => {
     const { deps, deadline, receiver } = setup([{ status: 503 }, networkError(), { status: 200 }]);
     const abortedAtStart: boolean[] = [];
     const send = receiver.send.bind(receiver);
-    receiver.send = (body, token, options) => {
+    receiver.send = (message, token, options) => {
       abortedAtStart.push(options.signal?.aborted ?? true);
-      return send(body, token, options);
+      return send(message, token, options);
     };
 
     // Act
@@ -358,20 +366,19 @@ describe('deliver', () => {
     expect(abortedAtStart).toEqual([false, false, false]);
   });
 
-  it('aborts a request that outlives the request timeout', async () => {
+  it('aborts a request that outlives the request timeout, and leaves the message in doubt', async () => {
     // Prepare: a receiver that never answers on its own; a 20 ms request timeout (real time)
     const clock = new FakeClock();
     let seen: AbortSignal | undefined;
     const deps: DeliverDeps = {
       tokens: new FakeTokenSource(),
       receiver: {
-        send: (_body, _token, { signal }) =>
+        send: (_message, _token, { signal }) =>
           new Promise((_resolve, reject) => {
             seen = signal;
-            signal?.addEventListener('abort', () => {
-              clock.advance(BUDGET_MS); // nothing is left for another attempt
-              reject(new ReceiverNetworkError('ONEiO receiver unreachable (TimeoutError)'));
-            });
+            signal?.addEventListener('abort', () =>
+              reject(new ReceiverNetworkError('ONEiO receiver unreachable (TimeoutError)', true)),
+            );
           }),
       },
       now: clock.now,
@@ -384,13 +391,76 @@ describe('deliver', () => {
       requestTimeoutMs: 20,
     });
 
-    // Assess
+    // Assess: plenty of budget was left, and still no second copy was started
     expect(seen?.aborted).toBe(true);
     expect((seen?.reason as Error | undefined)?.name).toBe('TimeoutError');
     expect(outcome).toEqual({
       status: 'undelivered',
       attempts: 1,
-      lastError: 'ONEiO receiver unreachable (TimeoutError)',
+      lastError: 'ONEiO receiver unreachable (TimeoutError); in doubt',
+      inDoubt: true,
+    });
+  });
+
+  it.each([
+    ['ECONNRESET', 'the connection was reset after the request was sent'],
+    ['TimeoutError', 'the answer did not come in time'],
+  ])('never starts a second copy in the same call after %s (%s)', async (code) => {
+    // Prepare: an answer that never came, then a receiver that would take the message
+    const inDoubt = new ReceiverNetworkError(`ONEiO receiver unreachable (${code})`, true);
+    const { deps, deadline, receiver } = setup([inDoubt, { status: 200 }]);
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(receiver.requests).toHaveLength(1);
+    expect(outcome).toMatchObject({ status: 'undelivered', attempts: 1, inDoubt: true });
+  });
+
+  it('gives an attempt the whole remaining budget by default, so a slow ONEiO is not hit twice', async () => {
+    // Prepare
+    const { deps, deadline } = setup([{ status: 200 }]);
+    const timeout = vi.spyOn(AbortSignal, 'timeout');
+    let timeouts: unknown[][] = [];
+
+    // Act
+    try {
+      await deliver(MESSAGE, deadline, deps);
+      timeouts = [...timeout.mock.calls];
+    } finally {
+      timeout.mockRestore();
+    }
+
+    // Assess: the request's timeout is the whole budget (8 s), not a fixed 5 s
+    expect(timeouts).toEqual([[BUDGET_MS]]);
+  });
+
+  it('sends the message itself to the receiver, so its ids go with every attempt', async () => {
+    // Prepare
+    const { deps, deadline, receiver } = setup([{ status: 503 }, { status: 200 }]);
+
+    // Act
+    await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(receiver.requests.map((r) => r.message)).toEqual([MESSAGE, MESSAGE]);
+  });
+
+  it('queues instead of retrying when the token source holds off after repeated 401s', async () => {
+    // Prepare: the token source says a fresh token would not help
+    const { deps, deadline, receiver, tokens } = setup([{ status: 401 }, { status: 200 }]);
+    tokens.invalidate = async () => false;
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(receiver.requests).toHaveLength(1);
+    expect(outcome).toMatchObject({
+      status: 'undelivered',
+      inDoubt: false,
+      lastError: expect.stringContaining('ONEiO keeps refusing fresh tokens'),
     });
   });
 });

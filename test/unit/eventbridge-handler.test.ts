@@ -1,7 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { OnceResult } from '../../functions/relay/core/dedup/relay-once';
 import type { OutboundMessage } from '../../functions/relay/core/delivery/deliver';
-import type { RelayResult } from '../../functions/relay/core/relay';
 import { isHttpApiEvent } from '../../functions/relay/events/api-gateway';
 import { isEventBridgeEvent } from '../../functions/relay/events/eventbridge';
 import { EventNotRelayedError, handleEventBridge } from '../../functions/relay/events/eventbridge-handler';
@@ -12,10 +12,10 @@ import { FakeClock } from './fakes';
 /** A 60 s function timeout, just invoked. */
 const REMAINING_MS = 60_000;
 
-function harness(result: RelayResult) {
+function harness(result: OnceResult) {
   const clock = new FakeClock();
   const captured = captureTelemetry();
-  const relay = vi.fn(async (_message: OutboundMessage, _deadline: number): Promise<RelayResult> => {
+  const relay = vi.fn(async (_message: OutboundMessage, _deadline: number): Promise<OnceResult> => {
     clock.advance(250);
     return result;
   });
@@ -98,8 +98,8 @@ describe('handleEventBridge', () => {
 
   it.each([
     ['delivered', { status: 'delivered', attempts: 1 }],
-    ['queued', { status: 'queued', attempts: 5, lastError: 'ONEiO receiver answered 503' }],
-    ['parked', { status: 'parked', attempts: 1, lastError: 'ONEiO receiver answered 400' }],
+    ['queued', { status: 'queued', attempts: 5, lastError: 'ONEiO receiver answered 503', inDoubt: false }],
+    ['parked', { status: 'parked', attempts: 1, lastError: 'ONEiO receiver answered 400', inDoubt: false }],
   ] as const)('completes normally when the event was %s', async (_label, result) => {
     // Prepare
     const h = harness(result);
@@ -117,6 +117,7 @@ describe('handleEventBridge', () => {
       status: 'failed',
       attempts: 3,
       lastError: 'ONEiO receiver answered 503; outbox down',
+      inDoubt: false,
     });
 
     // Act
@@ -127,9 +128,42 @@ describe('handleEventBridge', () => {
     await expect(handling).rejects.toThrow(/7bf73129-1428-4cd3-a780-95db273d1602/);
   });
 
+  it.each(['delivered', 'queued'] as const)(
+    'completes normally for a copy of an event already %s (nothing is sent again)',
+    async (state) => {
+      // Prepare
+      const h = harness({ status: 'duplicate', state, relayId: 'first-copy', attempts: 0 });
+
+      // Act
+      const handling = h.handle(loadFixture('ec2StateChange'));
+
+      // Assess
+      await expect(handling).resolves.toBeUndefined();
+    },
+  );
+
+  it('throws for a copy of an event another invocation is relaying right now, so Lambda retries it', async () => {
+    // Prepare: the other copy may still fail without being kept; dropping this one could lose the event
+    const h = harness({ status: 'duplicate', state: 'in_progress', relayId: 'first-copy', attempts: 0 });
+
+    // Act
+    const handling = h.handle(loadFixture('ec2StateChange'));
+
+    // Assess
+    await expect(handling).rejects.toThrow(EventNotRelayedError);
+    expect(h.captured.logs()).toEqual([
+      expect.objectContaining({ level: 'WARN', outcome: 'duplicate-of-in_progress' }),
+    ]);
+  });
+
   it('logs one line with the event id, detail type, outcome and latency', async () => {
     // Prepare
-    const h = harness({ status: 'queued', attempts: 2, lastError: 'ONEiO receiver answered 503' });
+    const h = harness({
+      status: 'queued',
+      attempts: 2,
+      lastError: 'ONEiO receiver answered 503',
+      inDoubt: false,
+    });
 
     // Act
     await h.handle(loadFixture('ec2StateChange'));
@@ -151,7 +185,7 @@ describe('handleEventBridge', () => {
 
   it('logs a failure at error level without the event detail', async () => {
     // Prepare
-    const h = harness({ status: 'failed', attempts: 1, lastError: 'no outbox' });
+    const h = harness({ status: 'failed', attempts: 1, lastError: 'no outbox', inDoubt: false });
 
     // Act
     await h.handle(loadFixture('ec2StateChange')).catch(() => undefined);

@@ -1,4 +1,4 @@
-import type { TokenSource } from '../../functions/relay/core/delivery/deliver';
+import type { OutboundMessage, TokenSource } from '../../functions/relay/core/delivery/deliver';
 import type { Receiver, ReceiverResponse } from '../../functions/relay/ports/oneio';
 import type { SharedToken } from '../../functions/relay/ports/token-store';
 
@@ -65,13 +65,15 @@ export class FakeTokenSource implements TokenSource {
     return this.current;
   }
 
-  async invalidate(failed: SharedToken): Promise<void> {
+  async invalidate(failed: SharedToken): Promise<boolean> {
     this.invalidated.push(failed);
     if (failed.version === this.current.version) this.current = FakeTokenSource.token(++this.serial);
+    return true;
   }
 }
 
 export interface SentRequest {
+  readonly message: OutboundMessage;
   readonly body: string;
   readonly accessToken: string;
   readonly signal: AbortSignal | undefined;
@@ -98,11 +100,17 @@ export class ScriptedReceiver implements Receiver {
   }
 
   async send(
-    body: string,
+    message: OutboundMessage,
     accessToken: string,
     options: { signal?: AbortSignal },
   ): Promise<ReceiverResponse> {
-    this.requests.push({ body, accessToken, signal: options.signal, at: this.clock.now() });
+    this.requests.push({
+      message,
+      body: message.body,
+      accessToken,
+      signal: options.signal,
+      at: this.clock.now(),
+    });
     const answer = this.script[Math.min(this.requests.length, this.script.length) - 1];
     this.clock.advance(this.latencyMs);
     if (answer instanceof Error) throw answer;

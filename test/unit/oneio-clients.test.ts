@@ -16,6 +16,11 @@ const CLIENT_SECRET = 'a&b=c+d %é';
 const CREDENTIALS = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
 const ACCESS_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-access-token.sig';
 
+/** A message as the relay hands it to the receiver. */
+function messageOf(body: string) {
+  return { relayId: 'relay-7c1e', source: 'github', deliveryId: 'gh-delivery-42', body };
+}
+
 let agent: MockAgent;
 
 beforeEach(() => {
@@ -303,12 +308,25 @@ describe('OneioReceiver', () => {
     const receiver = new OneioReceiver(RECEIVER_URL, agent);
 
     // Act
-    await receiver.send(body, ACCESS_TOKEN, {});
+    await receiver.send(messageOf(body), ACCESS_TOKEN, {});
 
     // Assess
     expect(seen.body).toBe(body);
     expect(seen.headers?.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
     expect(seen.headers?.['content-type']).toBe('application/json');
+  });
+
+  it('sends the message id and the delivery id with every POST, so copies of one message can be told apart', async () => {
+    // Prepare
+    const seen = receiverAnswer(202);
+    const receiver = new OneioReceiver(RECEIVER_URL, agent);
+
+    // Act
+    await receiver.send(messageOf('{}'), ACCESS_TOKEN, {});
+
+    // Assess
+    expect(seen.headers?.['x-relay-message-id']).toBe('relay-7c1e');
+    expect(seen.headers?.['x-relay-delivery-id']).toBe('gh-delivery-42');
   });
 
   it('returns the status of an accepted message', async () => {
@@ -317,7 +335,7 @@ describe('OneioReceiver', () => {
     const receiver = new OneioReceiver(RECEIVER_URL, agent);
 
     // Act
-    const response = await receiver.send('{}', ACCESS_TOKEN, {});
+    const response = await receiver.send(messageOf('{}'), ACCESS_TOKEN, {});
 
     // Assess
     expect(response).toEqual({ status: 202 });
@@ -331,7 +349,7 @@ describe('OneioReceiver', () => {
       const receiver = new OneioReceiver(RECEIVER_URL, agent);
 
       // Act
-      const response = await receiver.send('{}', ACCESS_TOKEN, {});
+      const response = await receiver.send(messageOf('{}'), ACCESS_TOKEN, {});
 
       // Assess
       expect(response.status).toBe(status);
@@ -344,7 +362,7 @@ describe('OneioReceiver', () => {
     const receiver = new OneioReceiver(RECEIVER_URL, agent);
 
     // Act
-    const response = await receiver.send('{}', ACCESS_TOKEN, {});
+    const response = await receiver.send(messageOf('{}'), ACCESS_TOKEN, {});
 
     // Assess
     expect(response).toEqual({ status: 429, retryAfter: '30' });
@@ -359,7 +377,7 @@ describe('OneioReceiver', () => {
     const receiver = new OneioReceiver(RECEIVER_URL, agent);
 
     // Act
-    const sending = receiver.send('{"a":1}', ACCESS_TOKEN, {});
+    const sending = receiver.send(messageOf('{"a":1}'), ACCESS_TOKEN, {});
 
     // Assess
     const error = await sending.catch((e: unknown) => e);
@@ -368,15 +386,39 @@ describe('OneioReceiver', () => {
     expect((error as ReceiverNetworkError).message).not.toContain(ACCESS_TOKEN);
   });
 
+  it.each([
+    ['ECONNRESET', true],
+    ['UND_ERR_SOCKET', true],
+    ['UND_ERR_HEADERS_TIMEOUT', true],
+    ['ECONNREFUSED', false],
+    ['ENOTFOUND', false],
+    ['UND_ERR_CONNECT_TIMEOUT', false],
+  ])('marks a %s in doubt: %s (could the request have reached ONEiO?)', async (code, inDoubt) => {
+    // Prepare
+    agent
+      .get(RECEIVER_ORIGIN)
+      .intercept({ path: '/api/v2', method: 'POST' })
+      .replyWithError(Object.assign(new Error('failed'), { code }));
+    const receiver = new OneioReceiver(RECEIVER_URL, agent);
+
+    // Act
+    const error = await receiver.send(messageOf('{}'), ACCESS_TOKEN, {}).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(ReceiverNetworkError);
+    expect((error as ReceiverNetworkError).inDoubt).toBe(inDoubt);
+  });
+
   it('throws ReceiverNetworkError when the request is aborted', async () => {
     // Prepare
     receiverAnswer(202);
     const receiver = new OneioReceiver(RECEIVER_URL, agent);
 
     // Act
-    const sending = receiver.send('{}', ACCESS_TOKEN, { signal: AbortSignal.abort() });
+    const sending = receiver.send(messageOf('{}'), ACCESS_TOKEN, { signal: AbortSignal.abort() });
 
-    // Assess
+    // Assess: an aborted request may have been sent already
     await expect(sending).rejects.toThrow(ReceiverNetworkError);
+    await expect(sending).rejects.toMatchObject({ inDoubt: true });
   });
 });

@@ -77,6 +77,7 @@ describe('relay', () => {
       status: 'queued',
       attempts: kept[0]?.outcome.attempts,
       lastError: 'ONEiO receiver answered 503',
+      inDoubt: false,
     });
   });
 
@@ -97,7 +98,12 @@ describe('relay', () => {
       httpStatus: 422,
       lastError: 'ONEiO receiver answered 422',
     });
-    expect(result).toEqual({ status: 'parked', attempts: 1, lastError: 'ONEiO receiver answered 422' });
+    expect(result).toEqual({
+      status: 'parked',
+      attempts: 1,
+      lastError: 'ONEiO receiver answered 422',
+      inDoubt: false,
+    });
   });
 
   it('fails when the sink cannot keep the message, saying why', async () => {

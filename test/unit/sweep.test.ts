@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ReceiverNetworkError } from '../../functions/relay/core/errors';
 import { sweepOutbox } from '../../functions/relay/core/outbox/sweep';
 import { handleSweep } from '../../functions/relay/events/sweep-handler';
 import { InMemoryOutbox } from '../../functions/relay/io/memory/outbox';
@@ -112,7 +113,7 @@ describe('sweepOutbox', () => {
     const due = outbox.due.bind(outbox);
     outbox.due = async (now, limit) => {
       const seen = await due(now, limit);
-      for (const i of seen) await outbox.claim(i, now + 120_000);
+      for (const i of seen) await outbox.claim(i, now + 120_000, 'the-other-sweep');
       return seen;
     };
     const receiver = new ScriptedReceiver([{ status: 200 }], clock);
@@ -151,6 +152,125 @@ describe('sweepOutbox', () => {
     // Assess
     expect(report.oldestDueAgeMs).toBe(5 * 60_000);
   });
+
+  it('claims only what its workers can finish, and ends before its deadline', async () => {
+    // Prepare: 20 due items, ONEiO taking 5 s per request, and 13 s left: room for two rounds of four workers at an
+    // item's 6 s budget each
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    for (let i = 0; i < 20; i++) await outbox.add(item(`i${i}`, clock));
+    const receiver = new ScriptedReceiver([{ status: 200 }], clock, 5_000);
+    const start = clock.now();
+    const deadline = start + 13_000;
+
+    // Act
+    const report = await sweepOutbox(deadline, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver,
+      now: clock.now,
+      sleep: clock.sleep,
+      maxAgeMs: DAY_MS,
+    });
+
+    // Assess
+    const outcomes =
+      report.delivered + report.rescheduled + report.parked + report.claimsLost + report.errors;
+    expect(report.claimed).toBe(8);
+    expect(outcomes).toBe(report.claimed);
+    expect(clock.now()).toBeLessThanOrEqual(deadline);
+    expect(await outbox.due(start, 100)).toHaveLength(12);
+  });
+
+  it('in doubt: reschedules an item whose answer never came two minutes or more ahead, and counts it', async () => {
+    // Act
+    const { clock, outbox, report } = await sweepWith(
+      [new ReceiverNetworkError('ONEiO receiver unreachable (TimeoutError)', true)],
+      (c) => [item('a', c)],
+    );
+
+    // Assess
+    expect(report).toMatchObject({ rescheduled: 1, inDoubt: 1 });
+    expect(((await outbox.get('a'))?.dueAt ?? 0) - clock.now()).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('carries on with the other items when one item’s write fails, and reports it', async () => {
+    // Prepare: rescheduling item b fails (DynamoDB), the others go on
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    for (const id of ['a', 'b', 'c']) await outbox.add(item(id, clock));
+    const reschedule = outbox.reschedule.bind(outbox);
+    outbox.reschedule = async (relayId, claimToken, update) => {
+      if (relayId === 'b') throw new Error('DynamoDB unavailable');
+      return reschedule(relayId, claimToken, update);
+    };
+    const failed: string[] = [];
+
+    // Act
+    const report = await sweepOutbox(clock.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver: new ScriptedReceiver([{ status: 503 }], clock, 10),
+      now: clock.now,
+      sleep: clock.sleep,
+      random: () => 0.5,
+      maxAgeMs: DAY_MS,
+      onItemError: (relayId) => failed.push(relayId),
+    });
+
+    // Assess
+    expect(report).toMatchObject({ claimed: 3, rescheduled: 2, errors: 1 });
+    expect(failed).toEqual(['b']);
+  });
+
+  it('changes nothing for an item an operator purged while it was being delivered', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    await outbox.add(item('a', clock));
+    const receiver = new ScriptedReceiver([{ status: 503 }], clock, 10);
+    const send = receiver.send.bind(receiver);
+    receiver.send = async (message, token, options) => {
+      await outbox.purge(message.relayId);
+      return send(message, token, options);
+    };
+
+    // Act
+    const report = await sweepOutbox(clock.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver,
+      now: clock.now,
+      sleep: clock.sleep,
+      maxAgeMs: DAY_MS,
+    });
+
+    // Assess
+    expect(report).toMatchObject({ claimed: 1, rescheduled: 0, claimsLost: 1, errors: 0 });
+    expect(await outbox.get('a')).toBeUndefined();
+  });
+
+  it('leaves the parked gauge out when counting fails, instead of failing the sweep', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    outbox.count = async () => {
+      throw new Error('DynamoDB unavailable');
+    };
+
+    // Act
+    const report = await sweepOutbox(clock.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver: new ScriptedReceiver([{ status: 200 }], clock),
+      now: clock.now,
+      sleep: clock.sleep,
+      maxAgeMs: DAY_MS,
+    });
+
+    // Assess
+    expect(report.parkedItems).toBeUndefined();
+  });
 });
 
 describe('handleSweep', () => {
@@ -166,6 +286,9 @@ describe('handleSweep', () => {
       delivered: 1,
       rescheduled: 1,
       parked: 1,
+      inDoubt: 1,
+      claimsLost: 0,
+      errors: 0,
       parkedItems: 4,
       oldestDueAgeMs: 90_000,
     };
@@ -178,6 +301,8 @@ describe('handleSweep', () => {
       'OutboxDelivered',
       'OutboxRetried',
       'OutboxParked',
+      'DeliveryInDoubt',
+      'OutboxSweepErrors',
       'OutboxParkedItems',
       'OutboxOldestDueAge',
     ]);

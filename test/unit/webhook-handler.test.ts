@@ -227,8 +227,8 @@ describe('handleWebhook', () => {
     });
 
     it.each([
-      ['queued', { status: 'queued', attempts: 3, lastError: 'ONEiO receiver answered 503' }],
-      ['parked', { status: 'parked', attempts: 1, lastError: 'ONEiO receiver answered 400' }],
+      ['queued', { status: 'queued', attempts: 3, lastError: 'ONEiO receiver answered 503', inDoubt: false }],
+      ['parked', { status: 'parked', attempts: 1, lastError: 'ONEiO receiver answered 400', inDoubt: false }],
     ] as const)('answers 202 when the message was %s', async (_label, result) => {
       // Prepare
       const h = harness({ result });
@@ -274,7 +274,12 @@ describe('handleWebhook', () => {
     it('answers 503 with the relay id when the message could be neither delivered nor kept', async () => {
       // Prepare
       const h = harness({
-        result: { status: 'failed', attempts: 4, lastError: 'ONEiO receiver answered 503; outbox down' },
+        result: {
+          status: 'failed',
+          attempts: 4,
+          lastError: 'ONEiO receiver answered 503; outbox down',
+          inDoubt: false,
+        },
       });
 
       // Act
@@ -545,7 +550,9 @@ describe('handleWebhook', () => {
 
     it('logs a failed request at error level', async () => {
       // Prepare
-      const h = harness({ result: { status: 'failed', attempts: 2, lastError: 'no outbox' } });
+      const h = harness({
+        result: { status: 'failed', attempts: 2, lastError: 'no outbox', inDoubt: false },
+      });
 
       // Act
       await h.handle(loadFixture('webhookJson'));

@@ -25,6 +25,17 @@ export class TokenEndpointError extends RelayError {
 export class ReceiverNetworkError extends RelayError {
   override readonly name = 'ReceiverNetworkError';
   readonly code = 'RECEIVER_UNREACHABLE';
+  /**
+   * @param inDoubt the request may have reached ONEiO (it failed after the connection was made: a timeout waiting
+   * for the answer, a reset): ONEiO may have taken the message, and may still be working on it.
+   */
+  constructor(
+    message: string,
+    readonly inDoubt: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /** No usable token could be obtained in time (endpoint down, lease held by a stuck refresher, budget spent). */

@@ -32,9 +32,20 @@ export const NO_OUTBOX: UndeliveredSink = {
 
 export type RelayResult =
   | { readonly status: 'delivered'; readonly attempts: number }
-  | { readonly status: 'queued' | 'parked'; readonly attempts: number; readonly lastError: string }
+  /** `inDoubt`: the last attempt's answer never came; ONEiO may have the message already (see `deliver`). */
+  | {
+      readonly status: 'queued' | 'parked';
+      readonly attempts: number;
+      readonly lastError: string;
+      readonly inDoubt: boolean;
+    }
   /** Neither delivered nor durably kept: the caller must make the sender (or Lambda) retry. */
-  | { readonly status: 'failed'; readonly attempts: number; readonly lastError: string };
+  | {
+      readonly status: 'failed';
+      readonly attempts: number;
+      readonly lastError: string;
+      readonly inDoubt: boolean;
+    };
 
 export interface RelayDeps extends DeliverDeps {
   readonly sink: UndeliveredSink;
@@ -49,11 +60,17 @@ export async function relay(
 ): Promise<RelayResult> {
   const outcome = await deliver(message, deadline, deps, deps.retryPolicy);
   if (outcome.status === 'delivered') return outcome;
+  const inDoubt = outcome.status === 'undelivered' && outcome.inDoubt;
   try {
     const kept = await deps.sink.keep(message, outcome);
-    return { status: kept, attempts: outcome.attempts, lastError: outcome.lastError };
+    return { status: kept, attempts: outcome.attempts, lastError: outcome.lastError, inDoubt };
   } catch (error) {
     const why = error instanceof RelayError ? error.message : 'the outbox write failed';
-    return { status: 'failed', attempts: outcome.attempts, lastError: `${outcome.lastError}; ${why}` };
+    return {
+      status: 'failed',
+      attempts: outcome.attempts,
+      lastError: `${outcome.lastError}; ${why}`,
+      inDoubt,
+    };
   }
 }

@@ -53,5 +53,14 @@ export async function handleEventBridge(
       `Event ${event.id} could be neither delivered nor kept: ${result.lastError}`,
     );
   }
+  if (result.status === 'duplicate' && result.state === 'in_progress') {
+    // Another copy of this event (EventBridge delivers at least once) is being relayed right now and may still fail
+    // without being kept: Lambda's retry, a minute later, finds it delivered or queued, or takes it over.
+    deps.telemetry.logger.warn(
+      'Event in flight in another invocation; leaving this copy to Lambda retries',
+      fields,
+    );
+    throw new EventNotRelayedError(`Event ${event.id} is being relayed by another invocation; retry later`);
+  }
   deps.telemetry.logger.info('Event handled', fields);
 }

@@ -27,13 +27,19 @@ export async function handleSweep(
   metrics.addMetric('OutboxDelivered', MetricUnit.Count, report.delivered);
   metrics.addMetric('OutboxRetried', MetricUnit.Count, report.rescheduled);
   metrics.addMetric('OutboxParked', MetricUnit.Count, report.parked);
+  metrics.addMetric('DeliveryInDoubt', MetricUnit.Count, report.inDoubt);
+  metrics.addMetric('OutboxSweepErrors', MetricUnit.Count, report.errors);
   // A gauge, not a count: the parked alarm stays red until an operator has redriven or purged every parked item.
-  metrics.addMetric('OutboxParkedItems', MetricUnit.Count, report.parkedItems);
+  // Left out when this sweep could not count (time or DynamoDB): the alarm ignores a missing point.
+  if (report.parkedItems !== undefined) {
+    metrics.addMetric('OutboxParkedItems', MetricUnit.Count, report.parkedItems);
+  }
   metrics.addMetric(
     'OutboxOldestDueAge',
     MetricUnit.Seconds,
     Math.round((report.oldestDueAgeMs ?? 0) / 1000),
   );
-  logger.info('Outbox swept', { ...report, latencyMs: deps.now() - started });
+  const log = report.errors > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+  log('Outbox swept', { ...report, latencyMs: deps.now() - started });
   return report;
 }

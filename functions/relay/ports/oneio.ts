@@ -1,3 +1,4 @@
+import type { OutboundMessage } from '../core/delivery/deliver';
 import type { ClientCredentials } from './credentials-provider';
 
 /** A token endpoint's successful answer, validated. */
@@ -23,8 +24,13 @@ export interface ReceiverResponse {
 /** ONEiO's REST receiver. */
 export interface Receiver {
   /**
-   * POSTs one JSON message with a Bearer token. Resolves with the HTTP status for any HTTP answer; rejects with a
-   * `ReceiverNetworkError` when no answer arrived (connection refused/reset, timeout).
+   * POSTs one message with a Bearer token: its body byte for byte, and its relay and delivery ids as headers.
+   * Resolves with the HTTP status for any HTTP answer; rejects with a `ReceiverNetworkError` when no answer arrived
+   * (connection refused/reset, timeout), saying whether the request may have reached ONEiO.
    */
-  send(body: string, accessToken: string, options: { signal?: AbortSignal }): Promise<ReceiverResponse>;
+  send(
+    message: OutboundMessage,
+    accessToken: string,
+    options: { signal?: AbortSignal },
+  ): Promise<ReceiverResponse>;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DedupState, DedupStore } from '../../ports/dedup-store';
 import type { OutboundMessage } from '../delivery/deliver';
 import type { RelayResult } from '../relay';
@@ -35,10 +36,13 @@ export async function relayOnce(
   deps: RelayOnceDeps,
 ): Promise<OnceResult> {
   const key = dedupKey(message.source, message.deliveryId);
+  // This attempt's own token: copies of one EventBridge event share their relay id, so it cannot tell them apart.
+  const claimToken = randomUUID();
   let claimed = false;
   try {
     const claim = await deps.dedup.claim(key, {
       relayId: message.relayId,
+      claimToken,
       now: deps.now(),
       lapseAt,
       ttlSeconds: deps.ttlSeconds,
@@ -52,9 +56,8 @@ export async function relayOnce(
   const result = await deps.relay(message, deadline);
   if (!claimed) return result;
   try {
-    if (result.status === 'failed') await deps.dedup.release(key, message.relayId);
-    else
-      await deps.dedup.complete(key, message.relayId, result.status === 'delivered' ? 'delivered' : 'queued');
+    if (result.status === 'failed') await deps.dedup.release(key, claimToken);
+    else await deps.dedup.complete(key, claimToken, result.status === 'delivered' ? 'delivered' : 'queued');
   } catch (error) {
     // The claim lapses by itself; a late duplicate is then relayed again rather than refused.
     deps.onStoreError?.(error);

@@ -1,12 +1,16 @@
 import type { Receiver, ReceiverResponse } from '../../ports/oneio';
 import type { SharedToken } from '../../ports/token-store';
 import { fullJitter, type Random, sleep as realSleep } from '../backoff';
-import { RelayError } from '../errors';
+import { ReceiverNetworkError, RelayError } from '../errors';
 import { classifyStatus, retryAfterMs } from './classify-response';
 
 /** A message ready for ONEiO: the JSON text exactly as it will be sent. */
 export interface OutboundMessage {
-  /** Our id for this message, returned to the sender and written to every log line about it. */
+  /**
+   * Our id for this message, returned to the sender, written to every log line about it and sent to ONEiO as
+   * `X-Relay-Message-Id` on every attempt (the same on retries, outbox retries and redrives), so copies of one
+   * message can be told apart from different messages.
+   */
   readonly relayId: string;
   readonly source: string;
   /** The sender's id for the message, or a hash of source and body when it has none (for de-duplication). */
@@ -16,8 +20,16 @@ export interface OutboundMessage {
 
 export type DeliveryOutcome =
   | { readonly status: 'delivered'; readonly attempts: number }
-  /** Still failing when the budget ran out; worth trying again later. */
-  | { readonly status: 'undelivered'; readonly attempts: number; readonly lastError: string }
+  /**
+   * Still failing when the budget ran out; worth trying again later. `inDoubt`: the last attempt's answer never
+   * came (timeout, reset), so ONEiO may have taken the message and may still be working on it.
+   */
+  | {
+      readonly status: 'undelivered';
+      readonly attempts: number;
+      readonly lastError: string;
+      readonly inDoubt: boolean;
+    }
   /** ONEiO refused this message (a 4xx other than 401): trying it again unchanged will not help. */
   | {
       readonly status: 'rejected';
@@ -29,7 +41,11 @@ export type DeliveryOutcome =
 /** The part of the token lifecycle a delivery needs. */
 export interface TokenSource {
   get(deadline: number): Promise<SharedToken>;
-  invalidate(failed: SharedToken): Promise<void>;
+  /**
+   * ONEiO answered 401 to `failed`. Resolves true when a retry with a fresh token is worth it, false when the relay
+   * holds off (401s keep coming with fresh tokens: the ONEiO endpoint itself refuses, not the token).
+   */
+  invalidate(failed: SharedToken): Promise<boolean>;
 }
 
 export interface DeliverDeps {
@@ -45,8 +61,11 @@ export interface RetryPolicy {
   /** First backoff ceiling; doubles per attempt. */
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
-  /** Longest a single POST may take. */
-  readonly requestTimeoutMs: number;
+  /**
+   * Longest a single POST may take. By default an attempt may use the rest of the budget: cutting a slow ONEiO off
+   * early would only put the message in doubt sooner.
+   */
+  readonly requestTimeoutMs?: number;
   /** Don't start an attempt with less time than this left before the deadline. */
   readonly minAttemptMs: number;
 }
@@ -54,13 +73,16 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   baseDelayMs: 200,
   maxDelayMs: 2_000,
-  requestTimeoutMs: 5_000,
   minAttemptMs: 500,
 };
 
 /**
  * Delivers one message, retrying transient failures with exponential backoff and full jitter until `deadline`
  * (epoch ms). A 401 invalidates the token and retries once with a fresh one; it never loops.
+ *
+ * A POST whose answer never came is *in doubt*: ONEiO may have taken it and may still be committing it. No second
+ * copy is started in this call then (two copies in flight at once could both be taken); the outcome says so, and
+ * the caller leaves the next attempt to the outbox, a minute or more later.
  */
 export async function deliver(
   message: OutboundMessage,
@@ -73,21 +95,24 @@ export async function deliver(
   let attempts = 0;
   let retriedUnauthorized = false;
   let lastError = 'no attempt fitted in the time budget';
+  const undelivered = (why = lastError) =>
+    ({ status: 'undelivered', attempts, lastError: why, inDoubt: false }) as const;
 
   for (let retry = 0; ; retry++) {
-    if (deadline - now() < policy.minAttemptMs) return { status: 'undelivered', attempts, lastError };
+    if (deadline - now() < policy.minAttemptMs) return undelivered();
 
     let waitAtLeastMs = 0;
     try {
       const token = await deps.tokens.get(deadline);
       // Waiting for a token may have used the budget up: an attempt cut short could still reach ONEiO and then be
       // sent again from the outbox.
-      if (deadline - now() < policy.minAttemptMs) {
-        return { status: 'undelivered', attempts, lastError: 'no time left after getting a token' };
-      }
+      if (deadline - now() < policy.minAttemptMs) return undelivered('no time left after getting a token');
       attempts++;
-      const timeoutMs = Math.max(1, Math.min(policy.requestTimeoutMs, deadline - now()));
-      const response = await deps.receiver.send(message.body, token.accessToken, {
+      const timeoutMs = Math.max(
+        1,
+        Math.min(policy.requestTimeoutMs ?? Number.POSITIVE_INFINITY, deadline - now()),
+      );
+      const response = await deps.receiver.send(message, token.accessToken, {
         signal: AbortSignal.timeout(timeoutMs),
       });
       const verdict = classifyStatus(response.status);
@@ -98,29 +123,30 @@ export async function deliver(
       }
       if (verdict === 'unauthorized') {
         // A second 401 with a fresh token is not a token problem this call can fix: leave it to a later retry.
-        if (retriedUnauthorized)
-          return { status: 'undelivered', attempts, lastError: `${lastError} after a token refresh` };
+        if (retriedUnauthorized) return undelivered(`${lastError} after a token refresh`);
         retriedUnauthorized = true;
-        await deps.tokens.invalidate(token);
-        continue;
+        if (await deps.tokens.invalidate(token)) continue;
+        return undelivered(`${lastError}; not retried: ONEiO keeps refusing fresh tokens`);
       }
       const asked = retryAfterMs(response.retryAfter, now());
       if (asked !== undefined) {
         // A wait that does not fit the budget is left to a later, scheduled retry.
-        if (now() + asked > deadline - policy.minAttemptMs)
-          return { status: 'undelivered', attempts, lastError };
+        if (now() + asked > deadline - policy.minAttemptMs) return undelivered();
         waitAtLeastMs = asked;
       }
     } catch (error) {
       if (!(error instanceof RelayError)) throw error;
       lastError = error.message;
+      if (error instanceof ReceiverNetworkError && error.inDoubt) {
+        return { status: 'undelivered', attempts, lastError: `${lastError}; in doubt`, inDoubt: true };
+      }
     }
 
     const delay = Math.max(
       waitAtLeastMs,
       fullJitter(retry, policy.baseDelayMs, policy.maxDelayMs, deps.random),
     );
-    if (now() + delay > deadline - policy.minAttemptMs) return { status: 'undelivered', attempts, lastError };
+    if (now() + delay > deadline - policy.minAttemptMs) return undelivered();
     await sleep(delay);
   }
 }

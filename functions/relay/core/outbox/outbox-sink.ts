@@ -5,6 +5,12 @@ import { NotKeptError, type Undelivered, type UndeliveredSink } from '../relay';
 import { outboxRetryDelay } from './retry-schedule';
 
 /**
+ * An attempt in doubt may still be in ONEiO's hands: its next copy waits at least this long, so two copies of one
+ * message are never in flight at once.
+ */
+export const IN_DOUBT_RETRY_AFTER_MS = 60_000;
+
+/**
  * Keeps what could not be delivered in the call: transient failures become due for the sweep, refusals by ONEiO
  * are parked at once for an operator (retrying an unchanged message that was refused cannot help).
  */
@@ -28,12 +34,19 @@ export class OutboxSink implements UndeliveredSink {
         attempts: outcome.attempts,
         retries: 0,
         firstSeenAt: now,
-        dueAt: parked ? now : now + outboxRetryDelay(0, this.random),
+        dueAt: parked ? now : now + this.firstRetryDelay(outcome),
         lastError: outcome.lastError,
       });
     } catch (error) {
       throw new NotKeptError('The outbox write failed', { cause: error });
     }
     return parked ? 'parked' : 'queued';
+  }
+
+  private firstRetryDelay(outcome: Undelivered): number {
+    const delay = outboxRetryDelay(0, this.random);
+    return outcome.status === 'undelivered' && outcome.inDoubt
+      ? Math.max(IN_DOUBT_RETRY_AFTER_MS, delay)
+      : delay;
   }
 }

@@ -107,7 +107,7 @@ export class TokenManager {
    * The receiver answered 401 with `failed`. Forgets it here and marks it expired in the store only if the store
    * still holds that very token, so an instance holding an old token cannot throw away a newer one.
    */
-  async invalidate(failed: SharedToken): Promise<void> {
+  async invalidate(failed: SharedToken): Promise<boolean> {
     if (this.current?.version === failed.version) {
       this.current = undefined;
       this.nextCheckAt = 0;
@@ -118,6 +118,7 @@ export class TokenManager {
       if (!(error instanceof TokenStoreUnavailableError)) throw error;
       this.options.events?.storeUnavailable?.(error);
     }
+    return true;
   }
 
   private async refresh(deadline: number): Promise<SharedToken> {

@@ -1,12 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../contract';
 import type { Outbox, OutboxItem } from '../../ports/outbox';
 import { conditionalWrite } from './conditional-write';
@@ -17,6 +10,8 @@ if (!INDEX?.sortKey) throw new Error('contract.ts must declare the outbox index 
 const QUEUE = INDEX.partitionKey.name;
 const DUE_AT = INDEX.sortKey.name;
 const QUEUES = { due: 'outbox#due', parked: 'outbox#parked' } as const;
+/** Who holds a claimed item: the sweep attempt that claimed it; every later transition is conditioned on it. */
+const CLAIM_TOKEN = 'claimToken';
 
 /** Bodies above this are stored gzip-compressed when that makes them smaller (JSON usually shrinks 5-10×). */
 const COMPRESS_ABOVE_BYTES = 1024;
@@ -34,85 +29,86 @@ export class DynamoDbOutbox implements Outbox {
   ) {}
 
   async add(item: OutboxItem): Promise<void> {
-    await this.client.send(
-      new PutCommand({
+    const outcome = await conditionalWrite(this.client, {
+      put: {
         TableName: this.tableName,
         Item: { ...key(item.relayId), kind: 'outbox', ...toAttributes(item) },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': PK },
-      }),
-    );
+      },
+    });
+    // Already there under this relay id: another copy of the same EventBridge event kept it first (relay ids of
+    // webhooks are random). The message is kept either way.
+    if (!outcome.applied && outcome.current === undefined) {
+      throw new Error(`Outbox item ${item.relayId} could not be written and is not there`);
+    }
   }
 
   async due(now: number, limit: number): Promise<OutboxItem[]> {
     return this.query('due', limit, now);
   }
 
-  async claim(item: OutboxItem, until: number): Promise<boolean> {
-    return conditionalWrite(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(item.relayId),
-          UpdateExpression: 'SET #dueAt = :until',
-          // The index is eventually consistent: the condition on the item itself decides who wins.
-          ConditionExpression: '#queue = :due AND #dueAt = :seen',
-          ExpressionAttributeNames: { '#dueAt': DUE_AT, '#queue': QUEUE },
-          ExpressionAttributeValues: { ':until': until, ':due': QUEUES.due, ':seen': item.dueAt },
-        }),
-      ),
-    );
+  async claim(item: OutboxItem, until: number, claimToken: string): Promise<boolean> {
+    const outcome = await conditionalWrite(this.client, {
+      update: {
+        TableName: this.tableName,
+        Key: key(item.relayId),
+        UpdateExpression: 'SET #dueAt = :until, #claimToken = :claimToken',
+        // The index is eventually consistent: the condition on the item itself decides who wins.
+        ConditionExpression: '#queue = :due AND #dueAt = :seen',
+        ExpressionAttributeNames: { '#dueAt': DUE_AT, '#queue': QUEUE, '#claimToken': CLAIM_TOKEN },
+        ExpressionAttributeValues: {
+          ':until': until,
+          ':claimToken': claimToken,
+          ':due': QUEUES.due,
+          ':seen': item.dueAt,
+        },
+      },
+    });
+    return outcome.applied;
   }
 
-  async remove(relayId: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(relayId) }));
+  async remove(relayId: string, claimToken: string): Promise<boolean> {
+    const outcome = await conditionalWrite(this.client, {
+      delete: {
+        TableName: this.tableName,
+        Key: key(relayId),
+        ConditionExpression: '#claimToken = :claimToken',
+        ExpressionAttributeNames: { '#claimToken': CLAIM_TOKEN },
+        ExpressionAttributeValues: { ':claimToken': claimToken },
+      },
+    });
+    // Gone already (our own earlier attempt, or an operator's purge) is what a delivered item should be.
+    return outcome.applied || outcome.current === undefined;
   }
 
   async reschedule(
     relayId: string,
+    claimToken: string,
     update: { attempts: number; retries: number; dueAt: number; lastError: string },
-  ): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(relayId),
-        UpdateExpression:
-          'SET #state = :due, #queue = :dueQueue, #dueAt = :dueAt, attempts = :attempts, retries = :retries, lastError = :lastError',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK, '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
-        ExpressionAttributeValues: {
-          ':due': 'due',
-          ':dueQueue': QUEUES.due,
-          ':dueAt': update.dueAt,
-          ':attempts': update.attempts,
-          ':retries': update.retries,
-          ':lastError': update.lastError,
-        },
-      }),
-    );
+  ): Promise<boolean> {
+    return this.transition(relayId, claimToken, {
+      state: 'due',
+      [QUEUE]: QUEUES.due,
+      [DUE_AT]: update.dueAt,
+      attempts: update.attempts,
+      retries: update.retries,
+      lastError: update.lastError,
+    });
   }
 
   async park(
     relayId: string,
+    claimToken: string,
     update: { attempts: number; parkedAt: number; lastError: string },
-  ): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(relayId),
-        UpdateExpression:
-          'SET #state = :parked, #queue = :parkedQueue, #dueAt = :parkedAt, attempts = :attempts, lastError = :lastError',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK, '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
-        ExpressionAttributeValues: {
-          ':parked': 'parked',
-          ':parkedQueue': QUEUES.parked,
-          ':parkedAt': update.parkedAt,
-          ':attempts': update.attempts,
-          ':lastError': update.lastError,
-        },
-      }),
-    );
+  ): Promise<boolean> {
+    return this.transition(relayId, claimToken, {
+      state: 'parked',
+      [QUEUE]: QUEUES.parked,
+      [DUE_AT]: update.parkedAt,
+      attempts: update.attempts,
+      lastError: update.lastError,
+    });
   }
 
   async get(relayId: string): Promise<OutboxItem | undefined> {
@@ -126,7 +122,7 @@ export class DynamoDbOutbox implements Outbox {
     return this.query(state, limit);
   }
 
-  async count(state: 'due' | 'parked', max: number): Promise<number> {
+  async count(state: 'due' | 'parked', max: number, deadline = Number.POSITIVE_INFINITY): Promise<number> {
     let total = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -143,43 +139,70 @@ export class DynamoDbOutbox implements Outbox {
       );
       total += page.Count ?? 0;
       startKey = page.LastEvaluatedKey;
-    } while (startKey && total < max);
+    } while (startKey && total < max && Date.now() < deadline);
     return Math.min(total, max);
   }
 
   async redrive(relayId: string, now: number): Promise<boolean> {
-    return conditionalWrite(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(relayId),
-          UpdateExpression:
-            'SET #state = :due, #queue = :dueQueue, #dueAt = :now, firstSeenAt = :now, retries = :zero',
-          ConditionExpression: '#state = :parked',
-          ExpressionAttributeNames: { '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
-          ExpressionAttributeValues: {
-            ':due': 'due',
-            ':dueQueue': QUEUES.due,
-            ':now': now,
-            ':zero': 0,
-            ':parked': 'parked',
-          },
-        }),
-      ),
-    );
+    const outcome = await conditionalWrite(this.client, {
+      update: {
+        TableName: this.tableName,
+        Key: key(relayId),
+        UpdateExpression:
+          'SET #state = :due, #queue = :dueQueue, #dueAt = :now, firstSeenAt = :now, retries = :zero',
+        ConditionExpression: '#state = :parked',
+        ExpressionAttributeNames: { '#state': 'state', '#queue': QUEUE, '#dueAt': DUE_AT },
+        ExpressionAttributeValues: {
+          ':due': 'due',
+          ':dueQueue': QUEUES.due,
+          ':now': now,
+          ':zero': 0,
+          ':parked': 'parked',
+        },
+      },
+    });
+    return outcome.applied;
   }
 
   async purge(relayId: string): Promise<boolean> {
-    return conditionalWrite(() =>
-      this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: key(relayId),
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PK },
-        }),
-      ),
-    );
+    const outcome = await conditionalWrite(this.client, {
+      delete: {
+        TableName: this.tableName,
+        Key: key(relayId),
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      },
+    });
+    return outcome.applied;
+  }
+
+  /**
+   * Sets `changes` on a claimed item and gives the claim up, only while the claim is still `claimToken`'s: a sweep
+   * that overran its claim must not undo what the next holder did, and a purged item must not come back.
+   */
+  private async transition(
+    relayId: string,
+    claimToken: string,
+    changes: Readonly<Record<string, unknown>>,
+  ): Promise<boolean> {
+    const names: Record<string, string> = { '#claimToken': CLAIM_TOKEN };
+    const values: Record<string, unknown> = { ':claimToken': claimToken };
+    const assignments = Object.entries(changes).map(([name, value], i) => {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = value;
+      return `#a${i} = :a${i}`;
+    });
+    const outcome = await conditionalWrite(this.client, {
+      update: {
+        TableName: this.tableName,
+        Key: key(relayId),
+        UpdateExpression: `SET ${assignments.join(', ')} REMOVE #claimToken`,
+        ConditionExpression: '#claimToken = :claimToken',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    });
+    return outcome.applied;
   }
 
   private async query(state: 'due' | 'parked', limit: number, dueBy?: number): Promise<OutboxItem[]> {

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../contract';
 import { ttlSeconds } from '../../core/token/token-policy';
 import {
@@ -66,93 +66,80 @@ export class DynamoDbTokenStore implements TokenStore {
   }
 
   async tryAcquireLease(key: string, lease: TokenLease, now: number): Promise<boolean> {
-    return this.conditional(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [PK]: key },
-          UpdateExpression: 'SET #leaseOwner = :owner, #leaseUntil = :until, #ttl = :ttl',
-          ConditionExpression:
-            'attribute_not_exists(#leaseUntil) OR #leaseUntil <= :now OR #leaseOwner = :owner',
-          ExpressionAttributeNames: pick('#leaseOwner', '#leaseUntil', '#ttl'),
-          ExpressionAttributeValues: {
-            ':owner': lease.owner,
-            ':until': lease.until,
-            ':now': now,
-            ':ttl': ttlSeconds(lease.until),
-          },
-        }),
-      ),
-    );
+    return this.conditional({
+      TableName: this.tableName,
+      Key: { [PK]: key },
+      UpdateExpression: 'SET #leaseOwner = :owner, #leaseUntil = :until, #ttl = :ttl',
+      ConditionExpression: 'attribute_not_exists(#leaseUntil) OR #leaseUntil <= :now OR #leaseOwner = :owner',
+      ExpressionAttributeNames: pick('#leaseOwner', '#leaseUntil', '#ttl'),
+      ExpressionAttributeValues: {
+        ':owner': lease.owner,
+        ':until': lease.until,
+        ':now': now,
+        ':ttl': ttlSeconds(lease.until),
+      },
+    });
   }
 
   async publish(key: string, owner: string, token: SharedToken): Promise<boolean> {
-    return this.conditional(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [PK]: key },
-          UpdateExpression:
-            'SET #token = :token, #issuedAt = :issuedAt, #expiresAt = :expiresAt, #version = :version, #ttl = :ttl ' +
-            'REMOVE #leaseOwner, #leaseUntil',
-          // Fencing: a refresher whose lease was taken over must not overwrite the newer holder's token.
-          ConditionExpression: '#leaseOwner = :owner',
-          ExpressionAttributeNames: pick(
-            '#token',
-            '#issuedAt',
-            '#expiresAt',
-            '#version',
-            '#ttl',
-            '#leaseOwner',
-            '#leaseUntil',
-          ),
-          ExpressionAttributeValues: {
-            ':token': token.accessToken,
-            ':issuedAt': token.issuedAt,
-            ':expiresAt': token.expiresAt,
-            ':version': token.version,
-            ':ttl': ttlSeconds(token.expiresAt),
-            ':owner': owner,
-          },
-        }),
+    return this.conditional({
+      TableName: this.tableName,
+      Key: { [PK]: key },
+      UpdateExpression:
+        'SET #token = :token, #issuedAt = :issuedAt, #expiresAt = :expiresAt, #version = :version, #ttl = :ttl ' +
+        'REMOVE #leaseOwner, #leaseUntil',
+      // Fencing: a refresher whose lease was taken over must not overwrite the newer holder's token.
+      ConditionExpression: '#leaseOwner = :owner',
+      ExpressionAttributeNames: pick(
+        '#token',
+        '#issuedAt',
+        '#expiresAt',
+        '#version',
+        '#ttl',
+        '#leaseOwner',
+        '#leaseUntil',
       ),
-    );
+      ExpressionAttributeValues: {
+        ':token': token.accessToken,
+        ':issuedAt': token.issuedAt,
+        ':expiresAt': token.expiresAt,
+        ':version': token.version,
+        ':ttl': ttlSeconds(token.expiresAt),
+        ':owner': owner,
+      },
+    });
   }
 
   async releaseLease(key: string, owner: string): Promise<void> {
-    await this.conditional(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [PK]: key },
-          UpdateExpression: 'REMOVE #leaseOwner, #leaseUntil',
-          ConditionExpression: '#leaseOwner = :owner',
-          ExpressionAttributeNames: pick('#leaseOwner', '#leaseUntil'),
-          ExpressionAttributeValues: { ':owner': owner },
-        }),
-      ),
-    );
+    await this.conditional({
+      TableName: this.tableName,
+      Key: { [PK]: key },
+      UpdateExpression: 'REMOVE #leaseOwner, #leaseUntil',
+      ConditionExpression: '#leaseOwner = :owner',
+      ExpressionAttributeNames: pick('#leaseOwner', '#leaseUntil'),
+      ExpressionAttributeValues: { ':owner': owner },
+    });
   }
 
   async invalidate(key: string, version: string): Promise<boolean> {
-    return this.conditional(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [PK]: key },
-          UpdateExpression: 'SET #issuedAt = :zero, #expiresAt = :zero',
-          // Only the token that failed: an instance holding an older token must not discard a newer one.
-          ConditionExpression: '#version = :version',
-          ExpressionAttributeNames: pick('#issuedAt', '#expiresAt', '#version'),
-          ExpressionAttributeValues: { ':zero': 0, ':version': version },
-        }),
-      ),
-    );
+    return this.conditional({
+      TableName: this.tableName,
+      Key: { [PK]: key },
+      UpdateExpression: 'SET #issuedAt = :zero, #expiresAt = :zero',
+      // Only the token that failed: an instance holding an older token must not discard a newer one.
+      ConditionExpression: '#version = :version',
+      ExpressionAttributeNames: pick('#issuedAt', '#expiresAt', '#version'),
+      ExpressionAttributeValues: { ':zero': 0, ':version': version },
+    });
   }
 
-  /** A conditional write: `false` when its condition did not hold; an unreachable store still throws. */
-  private conditional(write: () => Promise<unknown>): Promise<boolean> {
-    return this.call(() => conditionalWrite(write));
+  /**
+   * A conditional update: `false` when its condition did not hold (an applied write whose answer was lost counts
+   * as applied); an unreachable store still throws.
+   */
+  private async conditional(update: UpdateCommandInput): Promise<boolean> {
+    const outcome = await this.call(() => conditionalWrite(this.client, { update }));
+    return outcome.applied;
   }
 
   private async call<T>(operation: () => Promise<T>): Promise<T> {

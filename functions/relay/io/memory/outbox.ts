@@ -3,10 +3,12 @@ import type { Outbox, OutboxItem } from '../../ports/outbox';
 /** In-memory {@link Outbox} with the DynamoDB one's conditional semantics, for unit tests and benchmarks. */
 export class InMemoryOutbox implements Outbox {
   private readonly items = new Map<string, OutboxItem>();
+  /** Who holds each claimed item. */
+  private readonly claims = new Map<string, string>();
 
   async add(item: OutboxItem): Promise<void> {
-    if (this.items.has(item.relayId)) throw new Error(`Outbox item ${item.relayId} exists`);
-    this.items.set(item.relayId, item);
+    // Already there under this relay id: kept by another copy of the same message.
+    if (!this.items.has(item.relayId)) this.items.set(item.relayId, item);
   }
 
   async due(now: number, limit: number): Promise<OutboxItem[]> {
@@ -15,29 +17,36 @@ export class InMemoryOutbox implements Outbox {
       .slice(0, limit);
   }
 
-  async claim(item: OutboxItem, until: number): Promise<boolean> {
+  async claim(item: OutboxItem, until: number, claimToken: string): Promise<boolean> {
     const current = this.items.get(item.relayId);
     if (current?.state !== 'due' || current.dueAt !== item.dueAt) return false;
     this.items.set(item.relayId, { ...current, dueAt: until });
+    this.claims.set(item.relayId, claimToken);
     return true;
   }
 
-  async remove(relayId: string): Promise<void> {
+  async remove(relayId: string, claimToken: string): Promise<boolean> {
+    if (!this.items.has(relayId)) return true;
+    if (this.claims.get(relayId) !== claimToken) return false;
     this.items.delete(relayId);
+    this.claims.delete(relayId);
+    return true;
   }
 
   async reschedule(
     relayId: string,
+    claimToken: string,
     update: { attempts: number; retries: number; dueAt: number; lastError: string },
-  ): Promise<void> {
-    this.update(relayId, { ...update, state: 'due' });
+  ): Promise<boolean> {
+    return this.transition(relayId, claimToken, { ...update, state: 'due' });
   }
 
   async park(
     relayId: string,
+    claimToken: string,
     update: { attempts: number; parkedAt: number; lastError: string },
-  ): Promise<void> {
-    this.update(relayId, {
+  ): Promise<boolean> {
+    return this.transition(relayId, claimToken, {
       attempts: update.attempts,
       lastError: update.lastError,
       dueAt: update.parkedAt,
@@ -65,6 +74,7 @@ export class InMemoryOutbox implements Outbox {
   }
 
   async purge(relayId: string): Promise<boolean> {
+    this.claims.delete(relayId);
     return this.items.delete(relayId);
   }
 
@@ -72,9 +82,11 @@ export class InMemoryOutbox implements Outbox {
     return [...this.items.values()].filter((i) => i.state === state).sort((a, b) => a.dueAt - b.dueAt);
   }
 
-  private update(relayId: string, changes: Partial<OutboxItem>): void {
+  private transition(relayId: string, claimToken: string, changes: Partial<OutboxItem>): boolean {
     const item = this.items.get(relayId);
-    if (!item) throw new Error(`Outbox item ${relayId} does not exist`);
+    if (!item || this.claims.get(relayId) !== claimToken) return false;
     this.items.set(relayId, { ...item, ...changes });
+    this.claims.delete(relayId);
+    return true;
   }
 }
