@@ -135,14 +135,18 @@ describe('oneio-relay status', () => {
       lastError: 'ONEiO receiver answered 503',
       ...fields,
     };
-    await outbox.add(item);
-    if (state === 'parked') {
-      await outbox.park(item.relayId, {
-        attempts: 9,
-        parkedAt: Date.now() - 30 * MINUTE,
-        lastError: 'ONEiO receiver answered 400',
-      });
-    }
+    // Stored as the sweep leaves it: a parked item carries its park time and ONEiO's refusal.
+    await outbox.add(
+      state === 'parked'
+        ? {
+            ...item,
+            state,
+            attempts: 9,
+            dueAt: Date.now() - 30 * MINUTE,
+            lastError: 'ONEiO receiver answered 400',
+          }
+        : item,
+    );
   }
 
   function traffic(
