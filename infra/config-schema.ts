@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { type EventPattern, Match } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DEFAULTS, MAX_BODY_BYTES_LIMIT } from '../functions/relay/contract';
+import { DEFAULTS, LIMITS, MAX_BODY_BYTES_LIMIT } from '../functions/relay/contract';
 import {
   parseSourceDeclarations,
   SourceDeclarationError,
@@ -14,6 +14,38 @@ export interface OneioEndpoints {
   readonly tokenUrl: string;
   /** REST receiver the relay POSTs every message to, `https://…/api/v2`. */
   readonly receiverUrl: string;
+  /**
+   * Most messages per second the outbox sweep sends to ONEiO, oldest first, so a recovering ONEiO is not buried
+   * under the backlog (live messages are sent as they come). A whole number from 1 to 100.
+   *
+   * @default DEFAULTS.drainRatePerSecond from functions/relay/contract.ts (10)
+   */
+  readonly drainRatePerSecond?: number;
+  /** When the relay stops sending to a failing ONEiO, and for how long. @default - the defaults of each field */
+  readonly breaker?: RelayBreaker;
+}
+
+/** The circuit breaker in front of ONEiO's receiver. */
+export interface RelayBreaker {
+  /**
+   * Failed deliveries in a row, across the fleet, that open the breaker (live messages then go straight to the
+   * outbox). A whole number from 1 to 100.
+   *
+   * @default DEFAULTS.breakerThreshold from functions/relay/contract.ts (5)
+   */
+  readonly failureThreshold?: number;
+  /**
+   * Seconds an open breaker waits before a sweep probes ONEiO with one message (10 to 3600).
+   *
+   * @default DEFAULTS.breakerCoolDownSeconds from functions/relay/contract.ts (60)
+   */
+  readonly coolDownSeconds?: number;
+  /**
+   * The `BreakerOpen` alarm fires when the breaker has stayed open longer than this many minutes (5 to 1440).
+   *
+   * @default 15 ({@link DEFAULT_BREAKER_OPEN_ALARM_MINUTES})
+   */
+  readonly openAlarmMinutes?: number;
 }
 
 /** Where the relay's two secrets live. */
@@ -126,6 +158,10 @@ const MAX_RETENTION_SECONDS = 30 * 24 * 3600;
 export const DEFAULT_OUTBOX_AGE_ALARM_MINUTES = 60;
 /** The alarms evaluate 5-minute periods; a shorter age threshold would not be seen any sooner. */
 const MIN_OUTBOX_AGE_ALARM_MINUTES = 5;
+/** Default of {@link RelayBreaker.openAlarmMinutes}: a quarter of an hour of ONEiO failing every probe. */
+export const DEFAULT_BREAKER_OPEN_ALARM_MINUTES = 15;
+/** Below this a cool-down only adds probes: the sweep runs once a minute anyway. */
+const MIN_BREAKER_COOL_DOWN_SECONDS = 10;
 
 export class RelayConfigError extends Error {
   override readonly name = 'RelayConfigError';
@@ -157,6 +193,7 @@ export function validateConfig<T extends OneioRelayProps>(config: T): T {
 
   checkHttpsUrl(config.oneio?.tokenUrl, 'oneio.tokenUrl', fail);
   checkHttpsUrl(config.oneio?.receiverUrl, 'oneio.receiverUrl', fail);
+  checkDelivery(config.oneio ?? {}, fail);
 
   for (const key of ['credentials', 'signingSecrets'] as const) {
     const name = config.secretNames?.[key];
@@ -273,6 +310,55 @@ function checkHttpsUrl(value: unknown, field: string, fail: Fail): void {
   ) {
     fail(field, 'an https:// URL without credentials or fragment', value);
   }
+}
+
+/** A whole number from `min` to `max`, or left out. */
+function checkWhole(value: unknown, field: string, min: number, max: number, unit: string, fail: Fail): void {
+  if (
+    value !== undefined &&
+    (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
+  ) {
+    fail(field, `a whole number of ${unit} from ${min} to ${max}`, value);
+  }
+}
+
+/** The drain rate and the circuit breaker. */
+function checkDelivery(oneio: Partial<OneioEndpoints>, fail: Fail): void {
+  checkWhole(
+    oneio.drainRatePerSecond,
+    'oneio.drainRatePerSecond',
+    1,
+    LIMITS.drainRatePerSecond,
+    'messages per second',
+    fail,
+  );
+  const breaker: unknown = oneio.breaker;
+  if (breaker === undefined) return;
+  if (typeof breaker !== 'object' || breaker === null || Array.isArray(breaker)) {
+    fail('oneio.breaker', 'an object with failureThreshold, coolDownSeconds, openAlarmMinutes', breaker);
+  }
+  const known = ['failureThreshold', 'coolDownSeconds', 'openAlarmMinutes'];
+  for (const key of Object.keys(breaker as object)) {
+    if (!known.includes(key)) fail(`oneio.breaker.${key}`, `one of ${known.join(', ')}`);
+  }
+  const { failureThreshold, coolDownSeconds, openAlarmMinutes } = breaker as RelayBreaker;
+  checkWhole(
+    failureThreshold,
+    'oneio.breaker.failureThreshold',
+    1,
+    LIMITS.breakerThreshold,
+    'failed deliveries',
+    fail,
+  );
+  checkWhole(
+    coolDownSeconds,
+    'oneio.breaker.coolDownSeconds',
+    MIN_BREAKER_COOL_DOWN_SECONDS,
+    LIMITS.breakerCoolDownSeconds,
+    'seconds',
+    fail,
+  );
+  checkWhole(openAlarmMinutes, 'oneio.breaker.openAlarmMinutes', 5, 1440, 'minutes', fail);
 }
 
 /** The fields of CDK's `EventPattern`; anything else is a typo (often `detail-type` for `detailType`). */

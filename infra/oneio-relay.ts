@@ -13,7 +13,12 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, type EnvName, SWEEP_EVENT } from '../functions/relay/contract';
 import type { SourceDeclarations } from '../functions/relay/core/inbound/source-declaration';
-import { DEFAULT_OUTBOX_AGE_ALARM_MINUTES, type OneioRelayProps, validateConfig } from './config-schema';
+import {
+  DEFAULT_BREAKER_OPEN_ALARM_MINUTES,
+  DEFAULT_OUTBOX_AGE_ALARM_MINUTES,
+  type OneioRelayProps,
+  validateConfig,
+} from './config-schema';
 import { RelayAlarms } from './constructs/relay-alarms';
 import { RelaySecret, type RelaySecretResource } from './constructs/relay-secret';
 import { RelayTable } from './constructs/relay-table';
@@ -163,6 +168,11 @@ export class OneioRelay extends Construct {
       [ENV.maxBodyBytes]: String(config.maxBodyBytes ?? DEFAULTS.maxBodyBytes),
       [ENV.dedupTtlSeconds]: String(config.dedupTtlSeconds ?? DEFAULTS.dedupTtlSeconds),
       [ENV.outboxMaxAgeSeconds]: String(config.outboxMaxAgeSeconds ?? DEFAULTS.outboxMaxAgeSeconds),
+      [ENV.drainRatePerSecond]: String(config.oneio.drainRatePerSecond ?? DEFAULTS.drainRatePerSecond),
+      [ENV.breakerThreshold]: String(config.oneio.breaker?.failureThreshold ?? DEFAULTS.breakerThreshold),
+      [ENV.breakerCoolDownSeconds]: String(
+        config.oneio.breaker?.coolDownSeconds ?? DEFAULTS.breakerCoolDownSeconds,
+      ),
     };
     this.handler = new NodejsFunction(this, 'Function', {
       description: `oneio-relay ${config.environmentName}: webhooks and EventBridge events to ONEiO`,
@@ -251,6 +261,7 @@ export class OneioRelay extends Construct {
       metricsNamespace: METRICS_NAMESPACE,
       serviceName,
       outboxAgeAlarmMinutes: config.outboxAgeAlarmMinutes ?? DEFAULT_OUTBOX_AGE_ALARM_MINUTES,
+      breakerOpenAlarmMinutes: config.oneio.breaker?.openAlarmMinutes ?? DEFAULT_BREAKER_OPEN_ALARM_MINUTES,
       ...(config.alarmEmail !== undefined && { alarmEmail: config.alarmEmail }),
     });
   }

@@ -6,8 +6,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Dispatcher } from 'undici';
 import type { RelayConfig } from './config';
+import { DESTINATION_KEY } from './contract';
 import { type OnceResult, relayOnce } from './core/dedup/relay-once';
 import type { OutboundMessage } from './core/delivery/deliver';
+import { DestinationGate } from './core/destination/destination-gate';
 import { WebhookGate } from './core/inbound/accept-webhook';
 import { OutboxSink } from './core/outbox/outbox-sink';
 import { sweepOutbox } from './core/outbox/sweep';
@@ -17,9 +19,10 @@ import { isHttpApiEvent } from './events/api-gateway';
 import { isEventBridgeEvent } from './events/eventbridge';
 import { handleEventBridge } from './events/eventbridge-handler';
 import { handleSweep, isSweepEvent } from './events/sweep-handler';
-import { count, type Telemetry, tokenTelemetry } from './events/telemetry';
+import { count, destinationTelemetry, type Telemetry, tokenTelemetry } from './events/telemetry';
 import { handleWebhook } from './events/webhook-handler';
 import { DynamoDbDedupStore } from './io/dynamodb/dedup-store';
+import { DynamoDbDestinationStore } from './io/dynamodb/destination-store';
 import { DynamoDbOutbox } from './io/dynamodb/outbox';
 import { DynamoDbTokenStore } from './io/dynamodb/token-store';
 import { errorCode } from './io/error-code';
@@ -114,6 +117,13 @@ export function createRelayHandler(
   const outbox = new DynamoDbOutbox(clients.dynamo, config.tableName);
   const sink = options.sink ?? new OutboxSink(outbox, now);
   const dedup = new DynamoDbDedupStore(clients.dynamo, config.tableName);
+  const destination = new DestinationGate({
+    store: new DynamoDbDestinationStore(clients.dynamo, config.tableName),
+    key: DESTINATION_KEY,
+    policy: { threshold: config.breakerThreshold, coolDownMs: config.breakerCoolDownSeconds * 1000 },
+    now,
+    events: destinationTelemetry(telemetry),
+  });
   const gate = new WebhookGate(config.sources, signingSecrets, config.maxBodyBytes);
 
   const relayMessage = async (
@@ -123,7 +133,7 @@ export function createRelayHandler(
   ): Promise<OnceResult> => {
     const result = await relayOnce(message, deadline, lapseAt, {
       dedup,
-      relay: (m, d) => relay(m, d, { tokens, receiver, sink, now }),
+      relay: (m, d) => relay(m, d, { tokens, receiver, sink, now, destination }),
       now,
       ttlSeconds: config.dedupTtlSeconds,
       onStoreError: (error) => {
@@ -138,6 +148,7 @@ export function createRelayHandler(
     });
     count(telemetry, `Message${result.status[0]?.toUpperCase()}${result.status.slice(1)}`);
     if ('inDoubt' in result && result.inDoubt) count(telemetry, 'DeliveryInDoubt');
+    if ('held' in result && result.held !== undefined) count(telemetry, 'DeliveryHeld');
     return result;
   };
   const sweep = (deadline: number) =>
@@ -147,6 +158,8 @@ export function createRelayHandler(
       receiver,
       now,
       maxAgeMs: config.outboxMaxAgeSeconds * 1000,
+      destination,
+      drainRatePerSecond: config.drainRatePerSecond,
       onItemError: (relayId, error) =>
         telemetry.logger.error('Outbox item not updated; it comes back when its claim lapses', {
           relayId,

@@ -1,4 +1,4 @@
-import { DEFAULTS, ENV, MAX_BODY_BYTES_LIMIT } from './contract';
+import { DEFAULTS, ENV, LIMITS, MAX_BODY_BYTES_LIMIT } from './contract';
 import { ConfigError } from './core/errors';
 import {
   parseSourceDeclarations,
@@ -17,6 +17,9 @@ export interface RelayConfig {
   readonly maxBodyBytes: number;
   readonly dedupTtlSeconds: number;
   readonly outboxMaxAgeSeconds: number;
+  readonly drainRatePerSecond: number;
+  readonly breakerThreshold: number;
+  readonly breakerCoolDownSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -33,6 +36,24 @@ export function readConfig(env: Env): RelayConfig {
     maxBodyBytes: positiveInteger(env, ENV.maxBodyBytes, DEFAULTS.maxBodyBytes, MAX_BODY_BYTES_LIMIT),
     dedupTtlSeconds: positiveInteger(env, ENV.dedupTtlSeconds, DEFAULTS.dedupTtlSeconds),
     outboxMaxAgeSeconds: positiveInteger(env, ENV.outboxMaxAgeSeconds, DEFAULTS.outboxMaxAgeSeconds),
+    drainRatePerSecond: positiveInteger(
+      env,
+      ENV.drainRatePerSecond,
+      DEFAULTS.drainRatePerSecond,
+      LIMITS.drainRatePerSecond,
+    ),
+    breakerThreshold: positiveInteger(
+      env,
+      ENV.breakerThreshold,
+      DEFAULTS.breakerThreshold,
+      LIMITS.breakerThreshold,
+    ),
+    breakerCoolDownSeconds: positiveInteger(
+      env,
+      ENV.breakerCoolDownSeconds,
+      DEFAULTS.breakerCoolDownSeconds,
+      LIMITS.breakerCoolDownSeconds,
+    ),
   };
 }
 

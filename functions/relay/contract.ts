@@ -23,30 +23,65 @@ export const ENV = {
   dedupTtlSeconds: 'RELAY_DEDUP_TTL_SECONDS',
   /** How long the outbox keeps retrying a message before parking it, in seconds. */
   outboxMaxAgeSeconds: 'RELAY_OUTBOX_MAX_AGE_SECONDS',
+  /** Most messages per second the outbox sweep sends to ONEiO. */
+  drainRatePerSecond: 'RELAY_DRAIN_RATE_PER_SECOND',
+  /** Consecutive failed deliveries, fleet-wide, that open the circuit breaker. */
+  breakerThreshold: 'RELAY_BREAKER_THRESHOLD',
+  /** How long an open breaker waits before the sweep probes ONEiO with one message, in seconds. */
+  breakerCoolDownSeconds: 'RELAY_BREAKER_COOL_DOWN_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** A global index of the table, as both `infra/` and DynamoDB Local build it. */
+export interface IndexLayout {
+  readonly name: string;
+  readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
+  readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
+  /** Attributes copied into the index besides the keys; `ALL` copies whole items. @default 'ALL' */
+  readonly projection?: 'ALL' | 'KEYS_ONLY' | { readonly include: readonly string[] };
+}
 
 /** The single-table layout. Every item has a string partition key; item kinds are told apart by its prefix. */
 export const TABLE = {
   partitionKey: 'pk',
   /** DynamoDB TTL attribute, epoch **seconds**. DynamoDB deletes lazily: readers still check expiry themselves. */
   ttlAttribute: 'ttl',
-  /** Global secondary indexes; `infra/` and DynamoDB Local both build the table from this list. */
+  /**
+   * Global secondary indexes; `infra/` and DynamoDB Local both build the table from this list. A deployed index
+   * cannot be changed in place, and one deployment may only add or remove one: new layouts get a new index.
+   */
   globalIndexes: [
-    // The outbox's queues: `queue` is `outbox#due` or `outbox#parked`, `dueAt` the next attempt (epoch ms). The sweep
-    // queries due items oldest first instead of scanning the table.
+    // Release 1 (still declared so a deployment only adds the index below; the relay writes nothing new to it and
+    // its sweep drains what is left): one partition per queue (`queue` = `outbox#due` / `outbox#parked`) holding
+    // whole items, bodies included. Remove it once it is empty (README, "Outbox index migration").
     {
       name: 'outbox-by-due-time',
       partitionKey: { name: 'queue', type: 'S' },
       sortKey: { name: 'dueAt', type: 'N' },
+      projection: 'ALL',
     },
-  ] as ReadonlyArray<{
-    readonly name: string;
-    readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
-    readonly sortKey?: { readonly name: string; readonly type: 'S' | 'N' };
-  }>,
+    // The outbox's queues, sharded: `dueShard` is `due#<n>` or `parked#<n>` (n < OUTBOX_SHARDS, from the relay id),
+    // `dueAt` the next attempt or the park time (epoch ms). Only keys and the first-seen time are copied, so adds,
+    // claims and reschedules write a few bytes to the index instead of the body, spread over the shards.
+    {
+      name: 'outbox-due-shards',
+      partitionKey: { name: 'dueShard', type: 'S' },
+      sortKey: { name: 'dueAt', type: 'N' },
+      projection: { include: ['firstSeenAt'] },
+    },
+  ] as ReadonlyArray<IndexLayout>,
 } as const;
+
+/**
+ * Shards of each outbox queue in the `outbox-due-shards` index. Readers query shards 0 to N-1, so N may grow in a
+ * later release (items already written stay in a shard below it) but must never shrink: items in a dropped shard
+ * would never be swept again. `test/outbox/outbox-shards.test.ts` pins the floor.
+ */
+export const OUTBOX_SHARDS = 8;
+
+/** Store key of the destination's fleet-wide state: ONEiO's backoff, the circuit breaker and an operator's pause. */
+export const DESTINATION_KEY = 'destination#oneio-receiver';
 
 /** The input the outbox sweep schedule sends to the function (an EventBridge schedule with a constant input). */
 export const SWEEP_EVENT = { 'oneio-relay': 'sweep-outbox' } as const;
@@ -57,6 +92,19 @@ export const DEFAULTS = {
   maxBodyBytes: 256 * 1024,
   dedupTtlSeconds: 24 * 3600,
   outboxMaxAgeSeconds: 24 * 3600,
+  /** Modest: a recovering ONEiO gets the backlog at this pace while live traffic is delivered at once. */
+  drainRatePerSecond: 10,
+  breakerThreshold: 5,
+  /** One probe per sweep (once a minute) while ONEiO stays down. */
+  breakerCoolDownSeconds: 60,
+} as const;
+
+/** Upper bounds of settings, checked by the stack's config validation and again by the function at cold start. */
+export const LIMITS = {
+  /** The sweep delivers with at most 50 POSTs in flight: more than 100/s would need faster answers than ONEiO gives. */
+  drainRatePerSecond: 100,
+  breakerThreshold: 100,
+  breakerCoolDownSeconds: 3600,
 } as const;
 
 /** The largest body the outbox can hold in one DynamoDB item (400 KB) with room for its other attributes. */

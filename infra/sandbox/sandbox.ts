@@ -344,6 +344,11 @@ function functionEnvironment(
     [ENV.maxBodyBytes]: String(qa.maxBodyBytes ?? DEFAULTS.maxBodyBytes),
     [ENV.dedupTtlSeconds]: String(qa.dedupTtlSeconds ?? DEFAULTS.dedupTtlSeconds),
     [ENV.outboxMaxAgeSeconds]: String(qa.outboxMaxAgeSeconds ?? DEFAULTS.outboxMaxAgeSeconds),
+    [ENV.drainRatePerSecond]: String(qa.oneio.drainRatePerSecond ?? DEFAULTS.drainRatePerSecond),
+    [ENV.breakerThreshold]: String(qa.oneio.breaker?.failureThreshold ?? DEFAULTS.breakerThreshold),
+    [ENV.breakerCoolDownSeconds]: String(
+      qa.oneio.breaker?.coolDownSeconds ?? DEFAULTS.breakerCoolDownSeconds,
+    ),
   };
 }
 

@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, SWEEP_EVENT, TABLE } from '../../functions/relay/contract';
+import { DEFAULTS, ENV, type IndexLayout, SWEEP_EVENT, TABLE } from '../../functions/relay/contract';
 import { parseSourceDeclarations } from '../../functions/relay/core/inbound/source-declaration';
 import { WEBHOOK_BUDGET_MS } from '../../functions/relay/events/webhook-handler';
 import { prod, qa } from '../../infra/config';
@@ -19,6 +19,14 @@ const both = [
 /** IAM policies write a single resource as a value, several as a list. */
 function oneOrMany<T>(items: T[]): T | T[] {
   return items.length === 1 ? (items[0] as T) : items;
+}
+
+/** An index's projection as CloudFormation spells it, from the contract's layout. */
+function projectionOf(index: IndexLayout): Record<string, unknown> {
+  const projection = index.projection ?? 'ALL';
+  return typeof projection === 'string'
+    ? { ProjectionType: projection }
+    : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.include] };
 }
 
 function functionEnv(s: SynthesizedRelay): Record<string, unknown> {
@@ -131,6 +139,9 @@ describe('function', () => {
       [ENV.maxBodyBytes]: String(DEFAULTS.maxBodyBytes),
       [ENV.dedupTtlSeconds]: String(DEFAULTS.dedupTtlSeconds),
       [ENV.outboxMaxAgeSeconds]: String(DEFAULTS.outboxMaxAgeSeconds),
+      [ENV.drainRatePerSecond]: String(DEFAULTS.drainRatePerSecond),
+      [ENV.breakerThreshold]: String(DEFAULTS.breakerThreshold),
+      [ENV.breakerCoolDownSeconds]: String(DEFAULTS.breakerCoolDownSeconds),
       POWERTOOLS_SERVICE_NAME: `oneio-relay-${config.environmentName}`,
       POWERTOOLS_METRICS_NAMESPACE: 'OneioRelay',
       NODE_OPTIONS: '--enable-source-maps',
@@ -309,7 +320,7 @@ describe('table', () => {
         { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
         ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: projectionOf(index),
     }));
     expect(table.GlobalSecondaryIndexes ?? []).toEqual(expected);
     for (const index of TABLE.globalIndexes) {
@@ -509,7 +520,7 @@ describe('alarms', () => {
     Tags: expect.any(Array),
   });
 
-  it.each(both)('$name has exactly these eight alarms', ({ s }) => {
+  it.each(both)('$name has exactly these ten alarms', ({ s }) => {
     expect(alarmsOf(s).map((a) => `${a.Namespace} ${a.MetricName}`)).toEqual([
       'AWS/Lambda Errors',
       'AWS/Lambda Throttles',
@@ -519,6 +530,8 @@ describe('alarms', () => {
       'OneioRelay OutboxOldestDueAge',
       'OneioRelay MessageFailed',
       'OneioRelay TokenRefreshFailed',
+      'OneioRelay BreakerOpenAge',
+      'OneioRelay DeliveriesPaused',
     ]);
     for (const alarm of alarmsOf(s)) expect(alarm).toMatchObject(common(s));
   });
@@ -612,6 +625,36 @@ describe('alarms', () => {
     });
   });
 
+  it.each(both)(
+    '$name alarms when the breaker stays open longer than the configured minutes',
+    ({ name, s }) => {
+      expect(byMetric(s, 'BreakerOpenAge')).toEqual({
+        ...common(s),
+        AlarmDescription: expect.stringContaining('open for more than 15 minutes'),
+        Namespace: 'OneioRelay',
+        MetricName: 'BreakerOpenAge',
+        Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
+        Statistic: 'Maximum',
+        // The gauge is published in seconds; 15 minutes is the default of oneio.breaker.openAlarmMinutes.
+        Threshold: 900,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    },
+  );
+
+  it.each(both)('$name alarms while deliveries are paused, saying how to resume', ({ name, s }) => {
+    expect(byMetric(s, 'DeliveriesPaused')).toEqual({
+      ...common(s),
+      AlarmDescription: expect.stringContaining('npx oneio-relay resume --env <env>'),
+      Namespace: 'OneioRelay',
+      MetricName: 'DeliveriesPaused',
+      Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
   it('watches the service name the function publishes under, in the namespace it publishes to', () => {
     for (const { s } of both) {
       const env = functionEnv(s);
@@ -620,6 +663,8 @@ describe('alarms', () => {
         'OutboxOldestDueAge',
         'MessageFailed',
         'TokenRefreshFailed',
+        'BreakerOpenAge',
+        'DeliveriesPaused',
       ]) {
         expect(byMetric(s, metric)).toMatchObject({
           Namespace: env.POWERTOOLS_METRICS_NAMESPACE,

@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import type { RelayHandler } from '../../functions/relay/app';
 import { SWEEP_EVENT } from '../../functions/relay/contract';
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
@@ -14,8 +14,13 @@ import { lambdaContext } from '../support/lambda-context';
 import { type Fleet, githubWebhookFor, startFleet } from '../support/relay-fleet';
 import { eventBridgeEvent } from '../support/webhook-event';
 
-/** Receiver answers that the in-call budget cannot wait for, so the relay queues at once instead of retrying. */
+/**
+ * Receiver answers that the in-call budget cannot wait for, so the relay queues at once instead of retrying. ONEiO
+ * asks for 10 minutes: the fleet and the sweep hold that long, and the breaker opens after five such failures.
+ */
 const OUTAGE = { status: 503, retryAfter: 600 };
+/** Past ONEiO's `Retry-After` and the breaker's cool-down: the next sweep probes, and drains once the probe is taken. */
+const AFTER_OUTAGE_MS = 11 * 60_000;
 
 function bodyOf(label: string, i: number): string {
   return JSON.stringify({ label, i });
@@ -48,17 +53,17 @@ describe('durable outbox', () => {
   let fleet: Fleet;
   let outbox: DynamoDbOutbox;
 
-  beforeAll(async () => {
+  // A table per test: ONEiO's backoff and the breaker are fleet-wide state in the table.
+  beforeEach(async () => {
     const { client, tableName } = await createTestTable();
     outbox = new DynamoDbOutbox(DynamoDBDocumentClient.from(client), tableName);
     fleet = await startFleet({ dynamodbEndpoint: inject('dynamodbEndpoint'), tableName });
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     vi.useRealTimers();
+    await fleet.close();
   });
-
-  afterAll(() => fleet.close());
 
   it('queues messages while ONEiO is down and delivers each exactly once after it recovers', async () => {
     const handle = await fleet.coldStart();
@@ -66,7 +71,8 @@ describe('durable outbox', () => {
 
     const statuses = await send(handle, 'outage', 10);
     const queued = await outbox.list('due', 50);
-    advanceClock(3 * 60_000);
+    fleet.oneio.failReceiver({ ...OUTAGE, times: 0 });
+    advanceClock(AFTER_OUTAGE_MS);
     await handle(SWEEP_EVENT, lambdaContext());
 
     expect(statuses).toEqual(Array(10).fill(202));
@@ -77,10 +83,11 @@ describe('durable outbox', () => {
 
   it('delivers each item once when two sweeps run at the same time', async () => {
     const [first, second] = [await fleet.coldStart(), await fleet.coldStart()];
-    fleet.oneio.failReceiver({ ...OUTAGE, times: 30 });
+    // Refused, parked, then redriven by an operator: due at once, with no backoff or open breaker holding a sweep.
+    fleet.oneio.failReceiver({ status: 400, times: 30 });
     await send(first, 'two-sweeps', 30);
+    for (const item of await outbox.list('parked', 50)) await outbox.redrive(item.relayId, Date.now());
 
-    advanceClock(3 * 60_000);
     await Promise.all([first(SWEEP_EVENT, lambdaContext()), second(SWEEP_EVENT, lambdaContext())]);
 
     const copies = deliveredCopies(fleet, 'two-sweeps');

@@ -62,6 +62,8 @@ describe('DynamoDbOutbox (DynamoDB Local)', () => {
     ]);
 
     expect([a, b].filter(Boolean)).toHaveLength(1);
+    // The winner gets the item with its body, read with the claim itself.
+    expect([a, b].find(Boolean)).toEqual({ ...item('r1'), dueAt: NOW + 180_000 });
     expect(await outbox.due(NOW + 60_000, 10)).toEqual([]);
   });
 
@@ -93,7 +95,7 @@ describe('DynamoDbOutbox (DynamoDB Local)', () => {
     });
     const parked = await outbox.list('parked', 10);
     const redriven = [await outbox.redrive('r1', NOW + 200_000), await outbox.redrive('r1', NOW + 200_000)];
-    const dueAgain = await outbox.due(NOW + 200_000, 10);
+    const dueAgain = await outbox.list('due', 10);
     const purged = [await outbox.purge('r1'), await outbox.purge('r1')];
 
     expect(rescheduled).toMatchObject({ state: 'due', attempts: 5, retries: 1, dueAt: NOW + 120_000 });
@@ -186,8 +188,8 @@ describe('DynamoDbOutbox when a write is applied and its answer is lost', () => 
     const claimed = await outbox.claim(item('r1'), NOW + 180_000, 'sweep-1');
 
     expect(proxy.faults).toBe(1);
-    expect(claimed).toBe(true);
-    expect(await direct.claim(item('r1'), NOW + 180_000, 'sweep-2')).toBe(false);
+    expect(claimed).toMatchObject({ relayId: 'r1', body: item('r1').body, dueAt: NOW + 180_000 });
+    expect(await direct.claim(item('r1'), NOW + 180_000, 'sweep-2')).toBeUndefined();
   });
 
   it.each([

@@ -224,19 +224,20 @@ describe('deliver', () => {
     expect(receiver.requests[1]?.at).toBeGreaterThanOrEqual(Date.parse(retryAt));
   });
 
-  it('leaves a message undelivered without waiting when Retry-After does not fit the budget', async () => {
+  it('leaves a message undelivered without waiting when Retry-After does not fit the budget, saying until when', async () => {
     // Prepare
     const { deps, deadline, receiver, clock } = setup([{ status: 429, retryAfter: '120' }, { status: 200 }]);
 
     // Act
     const outcome = await deliver(MESSAGE, deadline, deps);
 
-    // Assess
+    // Assess: the time ONEiO asked for goes with the outcome, for the fleet-wide backoff
     expect(outcome).toEqual({
       status: 'undelivered',
       attempts: 1,
       lastError: 'ONEiO receiver answered 429',
       inDoubt: false,
+      notBefore: (receiver.requests[0]?.at ?? 0) + 50 + 120_000,
     });
     expect(receiver.requests).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);

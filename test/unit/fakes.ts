@@ -1,4 +1,6 @@
+import { vi } from 'vitest';
 import type { OutboundMessage, TokenSource } from '../../functions/relay/core/delivery/deliver';
+import { ReceiverNetworkError } from '../../functions/relay/core/errors';
 import type { Receiver, ReceiverResponse } from '../../functions/relay/ports/oneio';
 import type { SharedToken } from '../../functions/relay/ports/token-store';
 
@@ -87,16 +89,29 @@ export type Scripted = ReceiverResponse | Error;
 /**
  * A receiver that answers from a script, one entry per request. The last entry repeats once the script is used up,
  * so "always 503" is `[{ status: 503 }]`. Each request takes `latencyMs` on the fake clock.
+ *
+ * `honourTimeouts`: a request whose `AbortSignal.timeout(ms)` is shorter than `latencyMs` takes `ms` and fails as a
+ * timeout does (in doubt), as undici does on a real clock. It replaces `AbortSignal.timeout` with a signal that
+ * remembers its `ms` (restore with `vi.restoreAllMocks()`).
  */
 export class ScriptedReceiver implements Receiver {
   readonly requests: SentRequest[] = [];
+  private readonly timeouts = new WeakMap<AbortSignal, number>();
 
   constructor(
     private readonly script: readonly Scripted[],
     private readonly clock: FakeClock,
     private readonly latencyMs = 0,
+    options: { honourTimeouts?: boolean } = {},
   ) {
     if (script.length === 0) throw new Error('A receiver script needs at least one answer');
+    if (options.honourTimeouts) {
+      vi.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
+        const signal = new AbortController().signal;
+        this.timeouts.set(signal, ms);
+        return signal;
+      });
+    }
   }
 
   async send(
@@ -112,6 +127,11 @@ export class ScriptedReceiver implements Receiver {
       at: this.clock.now(),
     });
     const answer = this.script[Math.min(this.requests.length, this.script.length) - 1];
+    const timeout = options.signal === undefined ? undefined : this.timeouts.get(options.signal);
+    if (timeout !== undefined && timeout < this.latencyMs) {
+      this.clock.advance(timeout);
+      throw new ReceiverNetworkError('ONEiO receiver unreachable (TimeoutError)', true);
+    }
     this.clock.advance(this.latencyMs);
     if (answer instanceof Error) throw answer;
     if (answer === undefined) throw new Error('unreachable: the script is not empty');

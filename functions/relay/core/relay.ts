@@ -5,6 +5,7 @@ import {
   type OutboundMessage,
   type RetryPolicy,
 } from './delivery/deliver';
+import type { DestinationGate, HoldReason } from './destination/destination-gate';
 import { RelayError } from './errors';
 
 export type Undelivered = Exclude<DeliveryOutcome, { status: 'delivered' }>;
@@ -32,12 +33,16 @@ export const NO_OUTBOX: UndeliveredSink = {
 
 export type RelayResult =
   | { readonly status: 'delivered'; readonly attempts: number }
-  /** `inDoubt`: the last attempt's answer never came; ONEiO may have the message already (see `deliver`). */
+  /**
+   * `inDoubt`: the last attempt's answer never came; ONEiO may have the message already (see `deliver`). `held`:
+   * nothing was sent, the destination was paused, backing off or its breaker open; the sweep sends it later.
+   */
   | {
       readonly status: 'queued' | 'parked';
       readonly attempts: number;
       readonly lastError: string;
       readonly inDoubt: boolean;
+      readonly held?: HoldReason;
     }
   /** Neither delivered nor durably kept: the caller must make the sender (or Lambda) retry. */
   | {
@@ -50,20 +55,50 @@ export type RelayResult =
 export interface RelayDeps extends DeliverDeps {
   readonly sink: UndeliveredSink;
   readonly retryPolicy?: RetryPolicy;
+  /** ONEiO's backoff, the breaker and the pause; without it every message is attempted. */
+  readonly destination?: DestinationGate;
 }
 
-/** Delivers a message now or hands it to the sink; never loses track of it silently. */
+/**
+ * Delivers a message now or hands it to the sink; never loses track of it silently. While the destination holds
+ * (paused, ONEiO's backoff, breaker open) nothing is sent: the message goes straight to the sink.
+ */
 export async function relay(
   message: OutboundMessage,
   deadline: number,
   deps: RelayDeps,
 ): Promise<RelayResult> {
+  const hold = await deps.destination?.hold();
+  if (hold !== undefined) {
+    return keep(
+      message,
+      { status: 'undelivered', attempts: 0, lastError: `not sent: ${hold.description}`, inDoubt: false },
+      deps,
+      hold.reason,
+    );
+  }
   const outcome = await deliver(message, deadline, deps, deps.retryPolicy);
+  await deps.destination?.record(outcome);
   if (outcome.status === 'delivered') return outcome;
+  return keep(message, outcome, deps);
+}
+
+async function keep(
+  message: OutboundMessage,
+  outcome: Undelivered,
+  deps: RelayDeps,
+  held?: HoldReason,
+): Promise<RelayResult> {
   const inDoubt = outcome.status === 'undelivered' && outcome.inDoubt;
   try {
     const kept = await deps.sink.keep(message, outcome);
-    return { status: kept, attempts: outcome.attempts, lastError: outcome.lastError, inDoubt };
+    return {
+      status: kept,
+      attempts: outcome.attempts,
+      lastError: outcome.lastError,
+      inDoubt,
+      ...(held !== undefined && { held }),
+    };
   } catch (error) {
     const why = error instanceof RelayError ? error.message : 'the outbox write failed';
     return {

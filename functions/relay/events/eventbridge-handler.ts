@@ -46,6 +46,7 @@ export async function handleEventBridge(
     attempts: result.attempts,
     latencyMs: deps.now() - started,
     ...('lastError' in result && { lastError: result.lastError }),
+    ...('held' in result && result.held !== undefined && { held: result.held }),
   };
   if (result.status === 'failed') {
     deps.telemetry.logger.error('Event not relayed; leaving it to Lambda retries', fields);

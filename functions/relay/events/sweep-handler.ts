@@ -39,7 +39,14 @@ export async function handleSweep(
     MetricUnit.Seconds,
     Math.round((report.oldestDueAgeMs ?? 0) / 1000),
   );
+  // Gauges of the destination, one point per sweep (once a minute): what the pause and breaker alarms watch.
+  metrics.addMetric('DeliveriesPaused', MetricUnit.Count, report.paused ? 1 : 0);
+  metrics.addMetric('BreakerOpenAge', MetricUnit.Seconds, Math.round(report.breakerOpenMs / 1000));
+  if (report.legacyItems !== undefined) {
+    metrics.addMetric('OutboxLegacyItems', MetricUnit.Count, report.legacyItems);
+  }
   const log = report.errors > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+  // `held` says why nothing (or not everything) was sent: paused, backoff or breaker.
   log('Outbox swept', { ...report, latencyMs: deps.now() - started });
   return report;
 }

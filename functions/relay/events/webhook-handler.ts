@@ -69,6 +69,7 @@ export async function handleWebhook(
         outcome: result.status === 'duplicate' ? `duplicate-of-${result.state}` : result.status,
         attempts: result.attempts,
         ...('lastError' in result && { lastError: result.lastError }),
+        ...('held' in result && result.held !== undefined && { held: result.held }),
       };
     }
   } catch (error) {

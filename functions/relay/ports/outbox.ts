@@ -21,6 +21,24 @@ export interface OutboxItem {
   readonly lastError: string;
 }
 
+/** An item's place in its queue, as the queue's index tells it: enough to claim it, without its body. */
+export interface QueuedEntry {
+  readonly relayId: string;
+  /** `due`: next attempt; `parked`: when it was parked. Epoch ms. */
+  readonly dueAt: number;
+  readonly firstSeenAt: number;
+}
+
+/** One queue at a glance, from its index only. */
+export interface QueueSummary {
+  /** Items counted, at most the `max` asked for. */
+  readonly items: number;
+  /** Earliest first-seen time among them (the oldest message), epoch ms. */
+  readonly oldestFirstSeenAt?: number;
+  /** Earliest `dueAt` among them (the next try, or the longest parked), epoch ms. */
+  readonly earliestDueAt?: number;
+}
+
 /**
  * The durable outbox: storage calls only; when to retry and when to park is decided by the sweep.
  *
@@ -35,14 +53,15 @@ export interface Outbox {
    * could not be stored durably.
    */
   add(item: OutboxItem): Promise<void>;
-  /** Due items with `dueAt <= now`, oldest first. */
-  due(now: number, limit: number): Promise<OutboxItem[]>;
+  /** Due items with `dueAt <= now`, oldest first, without their bodies. */
+  due(now: number, limit: number): Promise<QueuedEntry[]>;
   /**
    * Claims a due item for one delivery attempt by moving its due time to `until` and recording `claimToken`, on
    * condition that nobody moved it since it was read: of two sweeps, exactly one wins. A sweep that dies leaves the
-   * item due again at `until`.
+   * item due again at `until`. Resolves with the whole item (body included) when this call won, else undefined: a
+   * body is only ever read for an item about to be delivered.
    */
-  claim(item: OutboxItem, until: number, claimToken: string): Promise<boolean>;
+  claim(entry: QueuedEntry, until: number, claimToken: string): Promise<OutboxItem | undefined>;
   /** Delivered: the item is removed. False when the claim was no longer ours (the item is left as it is). */
   remove(relayId: string, claimToken: string): Promise<boolean>;
   /** Still failing: back to due at `dueAt`. False when the claim was no longer ours, or the item was purged. */
@@ -69,8 +88,16 @@ export interface Outbox {
    * when given, with what it has counted so far.
    */
   count(state: 'due' | 'parked', max: number, deadline?: number): Promise<number>;
+  /** Operator: count, oldest message and earliest due time of one queue (up to `max` items), from its index only. */
+  summary(state: 'due' | 'parked', max: number): Promise<QueueSummary>;
   /** Operator: a parked item becomes due at `now` with a fresh retry window. Resolves false when it is not parked. */
   redrive(relayId: string, now: number): Promise<boolean>;
   /** Operator: deletes an item. Resolves false when it did not exist (idempotent). */
   purge(relayId: string): Promise<boolean>;
+  /**
+   * Moves items an earlier release left in an older storage layout into the current one, as many as fit before
+   * `deadline` (epoch ms); resolves with how many are still left there (0 when none). Only a store whose layout
+   * changed implements it; the sweep calls it once per run.
+   */
+  upgradeLayout?(deadline: number): Promise<number>;
 }

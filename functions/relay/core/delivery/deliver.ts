@@ -22,13 +22,15 @@ export type DeliveryOutcome =
   | { readonly status: 'delivered'; readonly attempts: number }
   /**
    * Still failing when the budget ran out; worth trying again later. `inDoubt`: the last attempt's answer never
-   * came (timeout, reset), so ONEiO may have taken the message and may still be working on it.
+   * came (timeout, reset), so ONEiO may have taken the message and may still be working on it. `notBefore`: ONEiO
+   * asked (`Retry-After`) not to be sent anything before this time, epoch ms.
    */
   | {
       readonly status: 'undelivered';
       readonly attempts: number;
       readonly lastError: string;
       readonly inDoubt: boolean;
+      readonly notBefore?: number;
     }
   /** ONEiO refused this message (a 4xx other than 401): trying it again unchanged will not help. */
   | {
@@ -95,8 +97,16 @@ export async function deliver(
   let attempts = 0;
   let retriedUnauthorized = false;
   let lastError = 'no attempt fitted in the time budget';
+  /** The latest time ONEiO asked to wait until. */
+  let askedUntil = 0;
   const undelivered = (why = lastError) =>
-    ({ status: 'undelivered', attempts, lastError: why, inDoubt: false }) as const;
+    ({
+      status: 'undelivered',
+      attempts,
+      lastError: why,
+      inDoubt: false,
+      ...(askedUntil > now() && { notBefore: askedUntil }),
+    }) as const;
 
   for (let retry = 0; ; retry++) {
     if (deadline - now() < policy.minAttemptMs) return undelivered();
@@ -130,6 +140,7 @@ export async function deliver(
       }
       const asked = retryAfterMs(response.retryAfter, now());
       if (asked !== undefined) {
+        askedUntil = Math.max(askedUntil, now() + asked);
         // A wait that does not fit the budget is left to a later, scheduled retry.
         if (now() + asked > deadline - policy.minAttemptMs) return undelivered();
         waitAtLeastMs = asked;

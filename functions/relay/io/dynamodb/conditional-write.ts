@@ -24,8 +24,11 @@ export type ConditionalWriteInput =
   | { readonly delete: DeleteCommandInput };
 
 export type WriteOutcome =
-  /** The write took effect: now, or in an earlier attempt whose answer was lost. */
-  | { readonly applied: true }
+  /**
+   * The write took effect: now, or in an earlier attempt whose answer was lost. `item`: the item as written, when an
+   * update asked for it with `ReturnValues: 'ALL_NEW'` (after a lost answer, the item as DynamoDB has it now).
+   */
+  | { readonly applied: true; readonly item?: Readonly<Record<string, unknown>> }
   /**
    * The condition did not hold. `current` is the item as DynamoDB had it (undefined when there is none), so the
    * caller can tell who holds it without reading it again. For a delete, an absent item may be our own earlier
@@ -52,12 +55,16 @@ export async function conditionalWrite(
 ): Promise<WriteOutcome> {
   const writeId = randomUUID();
   try {
-    await send(client, input, writeId);
-    return { applied: true };
+    const written = await send(client, input, writeId);
+    return written === undefined ? { applied: true } : { applied: true, item: written };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const current = error.Item ? unmarshall(error.Item) : undefined;
-    if (current !== undefined && current[WRITE_ID_ATTRIBUTE] === writeId) return { applied: true };
+    if (current !== undefined && current[WRITE_ID_ATTRIBUTE] === writeId) {
+      return 'update' in input && input.update.ReturnValues === 'ALL_NEW'
+        ? { applied: true, item: current }
+        : { applied: true };
+    }
     return { applied: false, current };
   }
 }
@@ -67,25 +74,27 @@ const WRITE_ID_VALUE = ':relayWriteId';
 /** The `SET` clause of an update expression (clauses may come in any order; keywords are case-insensitive). */
 const SET_CLAUSE = /(^|\s)SET\s+/i;
 
+/** Sends the write; resolves with the item an update wrote when it asked for it (`ReturnValues: 'ALL_NEW'`). */
 async function send(
   client: DynamoDBDocumentClient,
   input: ConditionalWriteInput,
   writeId: string,
-): Promise<unknown> {
+): Promise<Record<string, unknown> | undefined> {
   const returnOld = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
   if ('put' in input) {
-    return client.send(
+    await client.send(
       new PutCommand({
         ...input.put,
         ...returnOld,
         Item: { ...input.put.Item, [WRITE_ID_ATTRIBUTE]: writeId },
       }),
     );
+    return undefined;
   }
   if ('update' in input) {
     const { UpdateExpression = '' } = input.update;
     const assignment = `${WRITE_ID_NAME} = ${WRITE_ID_VALUE}`;
-    return client.send(
+    const { Attributes } = await client.send(
       new UpdateCommand({
         ...input.update,
         ...returnOld,
@@ -99,6 +108,8 @@ async function send(
         ExpressionAttributeValues: { ...input.update.ExpressionAttributeValues, [WRITE_ID_VALUE]: writeId },
       }),
     );
+    return input.update.ReturnValues === 'ALL_NEW' ? Attributes : undefined;
   }
-  return client.send(new DeleteCommand({ ...input.delete, ...returnOld }));
+  await client.send(new DeleteCommand({ ...input.delete, ...returnOld }));
+  return undefined;
 }

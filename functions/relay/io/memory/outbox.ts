@@ -1,4 +1,4 @@
-import type { Outbox, OutboxItem } from '../../ports/outbox';
+import type { Outbox, OutboxItem, QueuedEntry, QueueSummary } from '../../ports/outbox';
 
 /** In-memory {@link Outbox} with the DynamoDB one's conditional semantics, for unit tests and benchmarks. */
 export class InMemoryOutbox implements Outbox {
@@ -11,18 +11,20 @@ export class InMemoryOutbox implements Outbox {
     if (!this.items.has(item.relayId)) this.items.set(item.relayId, item);
   }
 
-  async due(now: number, limit: number): Promise<OutboxItem[]> {
+  async due(now: number, limit: number): Promise<QueuedEntry[]> {
     return this.queue('due')
       .filter((i) => i.dueAt <= now)
-      .slice(0, limit);
+      .slice(0, limit)
+      .map(({ relayId, dueAt, firstSeenAt }) => ({ relayId, dueAt, firstSeenAt }));
   }
 
-  async claim(item: OutboxItem, until: number, claimToken: string): Promise<boolean> {
-    const current = this.items.get(item.relayId);
-    if (current?.state !== 'due' || current.dueAt !== item.dueAt) return false;
-    this.items.set(item.relayId, { ...current, dueAt: until });
-    this.claims.set(item.relayId, claimToken);
-    return true;
+  async claim(entry: QueuedEntry, until: number, claimToken: string): Promise<OutboxItem | undefined> {
+    const current = this.items.get(entry.relayId);
+    if (current?.state !== 'due' || current.dueAt !== entry.dueAt) return undefined;
+    const claimed = { ...current, dueAt: until };
+    this.items.set(entry.relayId, claimed);
+    this.claims.set(entry.relayId, claimToken);
+    return claimed;
   }
 
   async remove(relayId: string, claimToken: string): Promise<boolean> {
@@ -64,6 +66,16 @@ export class InMemoryOutbox implements Outbox {
 
   async count(state: 'due' | 'parked', max: number): Promise<number> {
     return Math.min(max, this.queue(state).length);
+  }
+
+  async summary(state: 'due' | 'parked', max: number): Promise<QueueSummary> {
+    const items = this.queue(state).slice(0, max);
+    if (items.length === 0) return { items: 0 };
+    return {
+      items: items.length,
+      oldestFirstSeenAt: Math.min(...items.map((i) => i.firstSeenAt)),
+      earliestDueAt: Math.min(...items.map((i) => i.dueAt)),
+    };
   }
 
   async redrive(relayId: string, now: number): Promise<boolean> {
