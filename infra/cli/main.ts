@@ -2,6 +2,7 @@ import { check } from './check';
 import { CliError } from './cli-error';
 import { type CliIo, processIo } from './cli-io';
 import { outbox } from './outbox';
+import { pause, resume } from './pause';
 import { sandbox } from './sandbox';
 import { send } from './send';
 import { status } from './status';
@@ -14,8 +15,11 @@ Commands:
   check --env <env>       read the environment's ONEiO credentials and get a token (expiry and scope, never the token)
   send --env <env>        send one test message to ONEiO (--file <message.json>)
   outbox <action>         list, show, redrive or purge outbox items (--env <env>, --sandbox or --table)
-  status --env <env>      is it healthy? alarms, outbox, token, last webhook and delivery, deployed version
-                          (--sandbox for the local one, --json for scripts; exit code 1 when anything is red)
+  status --env <env>      is it healthy? alarms, outbox, pause, breaker, token, last webhook and delivery,
+                          deployed version (--sandbox for the local one, --json for scripts; exit code 1 when
+                          anything is red)
+  pause --env <env>       hold every delivery to ONEiO, queueing what comes in (--until 2h, --reason …, --sandbox)
+  resume --env <env>      end a pause; the sweep sends the queue at the drain rate (--sandbox)
 
 Environments: qa, prod (infra/config.ts); stacks OneioRelay-qa, OneioRelay-prod.
 AWS access uses the SDK's default chain: AWS_PROFILE / --profile, AWS_REGION / --region, AWS_ENDPOINT_URL_<SERVICE>.
@@ -24,7 +28,7 @@ Run \`oneio-relay <command> --help\` for a command's options.
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = { sandbox, check, send, outbox, status };
+const COMMANDS: Record<string, Command> = { sandbox, check, send, outbox, status, pause, resume };
 
 /**
  * Runs one command line and resolves with the exit code: 0 done, 1 failed (one clear message on stderr),

@@ -1,19 +1,14 @@
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
 import type { OutboxItem } from '../../functions/relay/ports/outbox';
-import { createLocalDynamoDbClient } from '../local/dynamodb-local';
-import { readSandboxState, sandboxStatePath } from '../sandbox/sandbox-state';
 import { explainAwsError } from './aws-errors';
-import { AWS_FLAGS, awsClientConfig, awsOptionsFrom } from './aws-options';
+import { AWS_FLAGS } from './aws-options';
 import { CliError, usageError } from './cli-error';
 import type { CliIo } from './cli-io';
 import { confirm } from './confirm';
-import { relayStackName, resolveEnvironment } from './environments';
 import { itemDetails, itemTable } from './outbox-format';
 import { withSpinner } from './spinner';
-import { readStackOutput, STACK_OUTPUTS } from './stack-outputs';
+import { openTableTarget, type TableTargetFlags } from './table-target';
 
 export const OUTBOX_HELP = `Usage: oneio-relay outbox <action> (--env <qa|prod> | --sandbox | --table <name>) [options]
 
@@ -103,52 +98,13 @@ interface OpenOutbox {
   close(): void;
 }
 
-async function openOutbox(
-  values: {
-    env?: string | undefined;
-    sandbox?: boolean | undefined;
-    table?: string | undefined;
-    region?: string | undefined;
-    profile?: string | undefined;
-  },
-  io: CliIo,
-): Promise<OpenOutbox> {
-  if (values.sandbox === true) {
-    if (values.env !== undefined) throw usageError('Give --env or --sandbox, not both', 'outbox');
-    const state = readSandboxState(sandboxStatePath(io.env));
-    if (state === undefined) {
-      throw new CliError(
-        'No sandbox is running: start one with `npm start` (or give its table with --table)',
-      );
-    }
-    const tableName = values.table ?? state.tableName;
-    const client = createLocalDynamoDbClient(state.dynamodbEndpoint);
-    return open(client, tableName, `the sandbox's table ${tableName}`);
-  }
-  const aws = awsOptionsFrom(values);
-  if (values.table !== undefined) {
-    return open(new DynamoDBClient(awsClientConfig(aws)), values.table, `table ${values.table}`);
-  }
-  if (values.env === undefined) {
-    throw usageError('Say which outbox: --env <qa|prod>, --sandbox or --table <name>', 'outbox');
-  }
-  const stackName = relayStackName(resolveEnvironment(values.env, 'outbox').environmentName);
-  const tableName = await withSpinner(io, `Reading the outputs of stack ${stackName}…`, () =>
-    readStackOutput(stackName, STACK_OUTPUTS.tableName, aws),
-  );
-  return open(
-    new DynamoDBClient(awsClientConfig(aws)),
-    tableName,
-    `table ${tableName} of stack ${stackName}`,
-  );
-}
-
-function open(client: DynamoDBClient, tableName: string, where: string): OpenOutbox {
+async function openOutbox(values: TableTargetFlags, io: CliIo): Promise<OpenOutbox> {
+  const target = await openTableTarget(values, io, 'outbox', 'outbox');
   return {
-    outbox: new DynamoDbOutbox(DynamoDBDocumentClient.from(client), tableName),
-    tableName,
-    where,
-    close: () => client.destroy(),
+    outbox: new DynamoDbOutbox(target.documents, target.tableName),
+    tableName: target.tableName,
+    where: target.where,
+    close: () => target.close(),
   };
 }
 

@@ -1,7 +1,8 @@
 import { CloudWatchClient, GetMetricDataCommand, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../../functions/relay/contract';
+import { DESTINATION_KEY, TABLE } from '../../functions/relay/contract';
+import { DynamoDbDestinationStore } from '../../functions/relay/io/dynamodb/destination-store';
 import type { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
 import { explainAwsError } from './aws-errors';
 import { type AwsOptions, awsClientConfig } from './aws-options';
@@ -320,5 +321,75 @@ export async function checkToken(
       version: typeof item.version === 'string' ? item.version : null,
       refreshInProgress: refreshing,
     },
+  };
+}
+
+/**
+ * The pause and the circuit breaker, from the destination's one item. A pause is a warning (deliberate; its alarm
+ * makes sure nobody forgets it); an open or half-open breaker is red: ONEiO is failing and nothing is delivered.
+ * `threshold` (failures that open the breaker), when known, puts a closed breaker's count in context.
+ */
+export async function checkDestination(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  now: number,
+  threshold?: number,
+): Promise<{ paused: StatusCheck; breaker: StatusCheck }> {
+  const state = await new DynamoDbDestinationStore(client, tableName).read(DESTINATION_KEY);
+  const { pause, breaker } = state;
+  const pauseActive = pause !== undefined && (pause.until === undefined || pause.until > now);
+  const paused: StatusCheck =
+    pause === undefined || !pauseActive
+      ? {
+          health: 'ok',
+          summary:
+            pause?.until === undefined
+              ? 'no'
+              : `no (the last pause, by ${pause.by}, ended ${relativeTime(pause.until, now)})`,
+          data: { paused: false },
+        }
+      : {
+          health: 'warn',
+          summary:
+            `yes, by ${pause.by} since ${timestamp(pause.at)} (${relativeTime(pause.at, now)}), ` +
+            `${pause.until === undefined ? 'until resumed' : `until ${timestamp(pause.until)} (${relativeTime(pause.until, now)})`}` +
+            `${pause.reason === undefined ? '' : `: ${pause.reason}`}`,
+          data: {
+            paused: true,
+            by: pause.by,
+            since: new Date(pause.at).toISOString(),
+            until: pause.until === undefined ? null : new Date(pause.until).toISOString(),
+            reason: pause.reason ?? null,
+          },
+        };
+
+  const backoff =
+    state.notBefore > now
+      ? ` · ONEiO asked to wait until ${timestamp(state.notBefore)} (${relativeTime(state.notBefore, now)})`
+      : '';
+  const data = {
+    state: breaker === undefined ? 'closed' : now >= breaker.openUntil ? 'half-open' : 'open',
+    failures: state.failures,
+    openedAt: breaker === undefined ? null : new Date(breaker.openedAt).toISOString(),
+    probeFrom: breaker === undefined ? null : new Date(breaker.openUntil).toISOString(),
+    notBefore: state.notBefore > now ? new Date(state.notBefore).toISOString() : null,
+  };
+  let summary: string;
+  if (breaker === undefined) {
+    const failures =
+      state.failures === 0
+        ? ''
+        : ` (${state.failures} failed deliver${state.failures === 1 ? 'y' : 'ies'} in a row${threshold === undefined ? '' : `; opens at ${threshold}`})`;
+    summary = `closed${failures}${backoff}`;
+  } else {
+    const since = `since ${timestamp(breaker.openedAt)} (${relativeTime(breaker.openedAt, now)})`;
+    summary =
+      now >= breaker.openUntil
+        ? `half-open, open ${since}: the next sweep probes ONEiO with one message${backoff}`
+        : `open ${since}, ONEiO kept failing; probe from ${timestamp(breaker.openUntil)} (${relativeTime(breaker.openUntil, now)})${backoff}`;
+  }
+  return {
+    paused,
+    breaker: { health: breaker !== undefined ? 'red' : backoff !== '' ? 'warn' : 'ok', summary, data },
   };
 }

@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tokenKey } from '../../functions/relay/app';
-import { ENV } from '../../functions/relay/contract';
+import { DEFAULTS, ENV } from '../../functions/relay/contract';
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
+import { qa } from '../config';
 import { DEFAULT_OUTBOX_AGE_ALARM_MINUTES } from '../config-schema';
 import { createLocalDynamoDbClient } from '../local/dynamodb-local';
 import { readSandboxState, sandboxStatePath } from '../sandbox/sandbox-state';
@@ -20,6 +21,7 @@ import { withSpinner } from './spinner';
 import { describeStack, STACK_OUTPUTS } from './stack-outputs';
 import {
   checkAlarms,
+  checkDestination,
   checkFunction,
   checkOutbox,
   checkStack,
@@ -32,23 +34,21 @@ import { type CheckName, notAvailable, renderStatus, type StatusCheck, statusRep
 export const STATUS_HELP = `Usage: oneio-relay status (--env <qa|prod> | --sandbox) [--json]
 
 One screen that answers "is the relay healthy right now?": alarms in ALARM, the outbox (due and parked items, the
-oldest of each), whether deliveries are paused, the shared token's expiry and last refresh (never the token), the
-last webhook and the last delivery in the metrics, the deployed function and the stack's last update.
+oldest of each), whether deliveries are paused (by whom, why, until when), the circuit breaker and ONEiO's
+backoff, the shared token's expiry and last refresh (never the token), the last webhook and the last delivery in
+the metrics, the deployed function and the stack's last update.
 
 Exit code 0 when nothing is red, 1 when something is red or could not be read (so it can gate a deploy), 2 for a
 wrong command line.
 
 Options:
   --env <qa|prod>      the deployed stack OneioRelay-<env>, with your AWS credentials
-  --sandbox            the running local sandbox (\`npm start\`): outbox and token only
+  --sandbox            the running local sandbox (\`npm start\`): outbox, pause, breaker and token
   --json               the same as JSON, for scripts
   --profile <name>     AWS profile
   --region <region>    AWS region
   -h, --help           show this help
 `;
-
-/** Not built yet: the screen keeps their place so a reader knows they will be there. */
-const NOT_YET = notAvailable('n/a (not available in this version of the relay)');
 
 /** `oneio-relay status`: health of one deployment, or of the sandbox. */
 export async function status(args: string[], io: CliIo): Promise<number> {
@@ -120,7 +120,8 @@ async function deployedStatus(
       ]);
       const environment = deployed?.environment;
       const overdueAfterMs = (config.outboxAgeAlarmMinutes ?? DEFAULT_OUTBOX_AGE_ALARM_MINUTES) * 60_000;
-      const [outbox, token] = await Promise.all([
+      const unreadableDestination = (check: StatusCheck) => ({ paused: check, breaker: check });
+      const [outbox, token, destination] = await Promise.all([
         tableName === undefined
           ? missing(STACK_OUTPUTS.tableName)
           : readTable(
@@ -152,12 +153,24 @@ async function deployedStatus(
                   ),
                 `reading the token item in table ${tableName}`,
               ),
+        tableName === undefined
+          ? unreadableDestination(missing(STACK_OUTPUTS.tableName))
+          : readDestination(
+              () =>
+                checkDestination(
+                  DynamoDBDocumentClient.from(dynamo),
+                  tableName,
+                  now,
+                  threshold(environment?.[ENV.breakerThreshold]),
+                ),
+              `reading the pause and breaker in table ${tableName}`,
+            ),
       ]);
       return {
         alarms,
         outbox,
-        paused: NOT_YET,
-        breaker: NOT_YET,
+        paused: destination.paused,
+        breaker: destination.breaker,
         token,
         lastWebhook: traffic.lastWebhook,
         lastDelivery: traffic.lastDelivery,
@@ -184,7 +197,7 @@ async function sandboxStatus(io: CliIo, now: number) {
   const documents = DynamoDBDocumentClient.from(client);
   const notDeployed = notAvailable('n/a in the sandbox (nothing is deployed)');
   try {
-    const [outbox, token] = await Promise.all([
+    const [outbox, token, destination] = await Promise.all([
       readTable(
         () =>
           checkOutbox(
@@ -203,6 +216,16 @@ async function sandboxStatus(io: CliIo, now: number) {
             () => checkToken(documents, state.tableName, state.tokenKey ?? '', now),
             `reading the sandbox's token item in table ${state.tableName}`,
           ),
+      readDestination(
+        () =>
+          checkDestination(
+            documents,
+            state.tableName,
+            now,
+            qa.oneio.breaker?.failureThreshold ?? DEFAULTS.breakerThreshold,
+          ),
+        `reading the sandbox's pause and breaker in table ${state.tableName}`,
+      ),
     ]);
     return statusReport(
       'sandbox',
@@ -210,8 +233,8 @@ async function sandboxStatus(io: CliIo, now: number) {
       {
         alarms: notAvailable('n/a in the sandbox (no CloudWatch); its inspector page shows every request'),
         outbox,
-        paused: NOT_YET,
-        breaker: NOT_YET,
+        paused: destination.paused,
+        breaker: destination.breaker,
         token,
         lastWebhook: notAvailable('n/a in the sandbox (no metrics): see the inspector page'),
         lastDelivery: notAvailable('n/a in the sandbox (no metrics): see the inspector page'),
@@ -230,14 +253,36 @@ async function readTable(read: () => Promise<StatusCheck>, action: string): Prom
   try {
     return await read();
   } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException') {
-      return {
-        health: 'unknown',
-        summary: `${action}: the table does not exist for these credentials and region`,
-      };
-    }
-    return unreadable(error, 'DynamoDB', action);
+    return tableFailure(error, action);
   }
+}
+
+function tableFailure(error: unknown, action: string): StatusCheck {
+  if (error instanceof Error && error.name === 'ResourceNotFoundException') {
+    return {
+      health: 'unknown',
+      summary: `${action}: the table does not exist for these credentials and region`,
+    };
+  }
+  return unreadable(error, 'DynamoDB', action);
+}
+
+/** Both destination lines from one read; when it fails, both say why. */
+async function readDestination(
+  read: () => Promise<{ paused: StatusCheck; breaker: StatusCheck }>,
+  action: string,
+): Promise<{ paused: StatusCheck; breaker: StatusCheck }> {
+  try {
+    return await read();
+  } catch (error) {
+    const check = tableFailure(error, action);
+    return { paused: check, breaker: check };
+  }
+}
+
+/** The function's breaker threshold, when its configuration could be read. */
+function threshold(value: string | undefined): number | undefined {
+  return value === undefined || !/^\d+$/.test(value) ? undefined : Number(value);
 }
 
 /** `https://abc123.execute-api.eu-west-1.amazonaws.com/webhooks/` → `abc123`. */

@@ -6,7 +6,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { tokenKey } from '../../functions/relay/app';
-import { ENV, TABLE } from '../../functions/relay/contract';
+import { DESTINATION_KEY, ENV, TABLE } from '../../functions/relay/contract';
+import { DynamoDbDestinationStore } from '../../functions/relay/io/dynamodb/destination-store';
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
 import { DynamoDbTokenStore } from '../../functions/relay/io/dynamodb/token-store';
 import type { OutboxItem } from '../../functions/relay/ports/outbox';
@@ -104,9 +105,11 @@ describe('oneio-relay status', () => {
     for (const state of ['due', 'parked'] as const) {
       for (const item of await outbox.list(state, 100)) await outbox.purge(item.relayId);
     }
-    await DynamoDBDocumentClient.from(client).send(
-      new DeleteCommand({ TableName: tableName, Key: { [TABLE.partitionKey]: key } }),
-    );
+    for (const item of [key, DESTINATION_KEY]) {
+      await DynamoDBDocumentClient.from(client).send(
+        new DeleteCommand({ TableName: tableName, Key: { [TABLE.partitionKey]: item } }),
+      );
+    }
   });
 
   /** The token item as the relay writes it: lease, then a fenced publish. */
@@ -184,8 +187,8 @@ describe('oneio-relay status', () => {
     expect(lines.slice(1, 10)).toEqual([
       '  ✔ alarms         none of 3 in ALARM',
       '  ✔ outbox         0 due · 0 parked',
-      '  – paused         n/a (not available in this version of the relay)',
-      '  – breaker        n/a (not available in this version of the relay)',
+      '  ✔ paused         no',
+      '  ✔ breaker        closed',
       expect.stringMatching(/^ {2}✔ token {10}expires in 4\d min \(.+Z\), last refresh 10 min ago$/),
       expect.stringMatching(/^ {2}✔ last webhook {3}3 min ago \(the minute from .+Z\)$/),
       expect.stringMatching(/^ {2}✔ last delivery {2}4 min ago \(the minute from .+Z\)$/),
@@ -242,7 +245,8 @@ describe('oneio-relay status', () => {
       checks: {
         alarms: { health: 'ok', data: { total: 3, inAlarm: [] } },
         outbox: { health: 'warn', data: { due: 1, parked: 0 } },
-        paused: { health: 'n/a' },
+        paused: { health: 'ok', data: { paused: false } },
+        breaker: { health: 'ok', data: { state: 'closed', failures: 0 } },
         token: { health: 'ok', data: { refreshInProgress: false } },
         lastWebhook: { health: 'ok' },
         function: { health: 'ok', data: { functionName: FUNCTION, version: '$LATEST', state: 'Active' } },
@@ -250,6 +254,59 @@ describe('oneio-relay status', () => {
       },
     });
     expect(run.out).not.toContain(ACCESS_TOKEN);
+  });
+
+  it('shows a pause with who, why and until when, as a warning that does not fail the check', async () => {
+    // Prepare: paused 20 minutes ago for two hours, as `oneio-relay pause` records it
+    const destination = new DynamoDbDestinationStore(DynamoDBDocumentClient.from(client), tableName);
+    const at = Date.now() - 20 * MINUTE;
+    await destination.pause(DESTINATION_KEY, {
+      at,
+      until: at + 120 * MINUTE,
+      by: 'arn:aws:sts::000000000000:assumed-role/Operator/alice',
+      reason: 'ONEiO maintenance',
+    });
+    await addItem('due', { firstSeenAt: Date.now() - 10 * MINUTE });
+
+    // Act
+    const run = await runCli(['status', '--env', 'qa']);
+    const json = JSON.parse((await runCli(['status', '--env', 'qa', '--json'])).out);
+
+    // Assess: who, why, until when; the backlog and its age on the outbox line
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(
+      / {2}! paused {9}yes, by arn:aws:sts::000000000000:assumed-role\/Operator\/alice since \S+ \S+Z \(20 min ago\), until \S+ \S+Z \(in 1 h 39 min\): ONEiO maintenance\n/,
+    );
+    expect(run.out).toContain('  ! outbox         1 due (oldest received 10 min ago) · 0 parked');
+    expect(json.checks.paused).toMatchObject({
+      health: 'warn',
+      data: { paused: true, reason: 'ONEiO maintenance', until: new Date(at + 120 * MINUTE).toISOString() },
+    });
+  });
+
+  it('shows an open breaker as red with its next probe, and ONEiO’s backoff beside it', async () => {
+    // Prepare: five failures in a row opened the breaker a minute ago; ONEiO asked to wait 2 more minutes
+    const destination = new DynamoDbDestinationStore(DynamoDBDocumentClient.from(client), tableName);
+    const openedAt = Date.now() - MINUTE;
+    let state = await destination.read(DESTINATION_KEY);
+    for (let i = 0; i < 5; i++) {
+      ({ state } = await destination.recordFailure(DESTINATION_KEY, state, {
+        now: openedAt,
+        threshold: 5,
+        coolDownMs: 5 * MINUTE,
+      }));
+    }
+    await destination.extendNotBefore(DESTINATION_KEY, Date.now() + 2 * MINUTE + 30_000);
+
+    // Act
+    const run = await runCli(['status', '--env', 'qa']);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(
+      / {2}✖ breaker {8}open since \S+ \S+Z \(1 min ago\), ONEiO kept failing; probe from \S+ \S+Z \(in 3 min\) · ONEiO asked to wait until \S+ \S+Z \(in 2 min\)\n/,
+    );
+    expect(run.out).toContain('Not healthy: breaker.');
   });
 
   it('marks what it could not read as unknown, says why, and exits 1', async () => {
@@ -339,6 +396,8 @@ describe('oneio-relay status', () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain(`oneio-relay sandbox: http://127.0.0.1:3000, table ${tableName}, `);
     expect(run.out).toContain('  ! outbox         1 due (oldest received 5 min ago) · 0 parked');
+    expect(run.out).toContain('  ✔ paused         no');
+    expect(run.out).toContain('  ✔ breaker        closed');
     expect(run.out).toMatch(/ {2}✔ token {10}expires in 4\d min/);
     expect(run.out).toContain('  – stack          n/a in the sandbox (nothing is deployed)');
     expect(run.out).not.toContain(ACCESS_TOKEN);
