@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { OutboundMessage } from '../../functions/relay/core/delivery/deliver';
+import { DestinationGate } from '../../functions/relay/core/destination/destination-gate';
 import {
   NO_OUTBOX,
   NotKeptError,
@@ -8,7 +9,10 @@ import {
   type Undelivered,
   type UndeliveredSink,
 } from '../../functions/relay/core/relay';
+import { InMemoryDestinationStore } from '../../functions/relay/io/memory/destination-store';
 import { FakeClock, FakeTokenSource, type Scripted, ScriptedReceiver } from './fakes';
+
+const KEY = 'destination#oneio-receiver';
 
 const MESSAGE: OutboundMessage = {
   relayId: 'relay-1',
@@ -174,5 +178,69 @@ describe('relay', () => {
     // Assess
     expect(result).toMatchObject({ status: 'queued', attempts: 0 });
     expect(kept[0]?.outcome.lastError).toBe('no attempt fitted in the time budget');
+  });
+
+  it.each([
+    [
+      'paused',
+      (store: InMemoryDestinationStore, now: number) =>
+        store.pause(KEY, { at: now, by: 'alice', reason: 'maintenance' }),
+    ],
+    ['backoff', (store: InMemoryDestinationStore, now: number) => store.extendNotBefore(KEY, now + 30_000)],
+  ] as const)(
+    'sends nothing while %s: no token, no POST, straight to the sink, saying why',
+    async (reason, hold) => {
+      // Prepare
+      const { sink, kept } = recordingSink(async () => 'queued');
+      const { deps: relayDeps, deadline } = deps([{ status: 200 }], sink);
+      const clock = { now: relayDeps.now ?? Date.now };
+      const store = new InMemoryDestinationStore();
+      await hold(store, clock.now());
+      const tokens = new FakeTokenSource();
+      const receiver = relayDeps.receiver as ScriptedReceiver;
+      const destination = new DestinationGate({
+        store,
+        key: KEY,
+        policy: { threshold: 5, coolDownMs: 60_000 },
+        now: clock.now,
+      });
+
+      // Act
+      const result = await relay(MESSAGE, deadline, { ...relayDeps, tokens, destination });
+
+      // Assess
+      expect(result).toMatchObject({ status: 'queued', attempts: 0, held: reason, inDoubt: false });
+      expect(kept[0]?.outcome).toMatchObject({ status: 'undelivered', attempts: 0 });
+      expect(kept[0]?.outcome.lastError).toMatch(
+        reason === 'paused'
+          ? /^not sent: deliveries paused by alice \(maintenance\)$/
+          : /^not sent: ONEiO asked to wait until /,
+      );
+      expect(tokens.gets).toEqual([]);
+      expect(receiver.requests).toEqual([]);
+    },
+  );
+
+  it('tells the destination what each delivery showed: ONEiO’s Retry-After reaches the fleet', async () => {
+    // Prepare
+    const { sink } = recordingSink(async () => 'queued');
+    const { deps: relayDeps, deadline } = deps([{ status: 429, retryAfter: '30' }], sink);
+    const store = new InMemoryDestinationStore();
+    const destination = new DestinationGate({
+      store,
+      key: KEY,
+      policy: { threshold: 5, coolDownMs: 60_000 },
+      now: relayDeps.now ?? Date.now,
+    });
+
+    // Act
+    const result = await relay(MESSAGE, deadline, { ...relayDeps, destination });
+
+    // Assess
+    expect(result).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(await store.read(KEY)).toMatchObject({
+      failures: 1,
+      notBefore: (relayDeps.now?.() ?? 0) + 30_000 - 0,
+    });
   });
 });

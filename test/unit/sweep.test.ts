@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DestinationGate } from '../../functions/relay/core/destination/destination-gate';
 import { ReceiverNetworkError } from '../../functions/relay/core/errors';
-import { sweepOutbox } from '../../functions/relay/core/outbox/sweep';
+import { Pacer } from '../../functions/relay/core/outbox/pacer';
+import { type SweepDeps, sweepOutbox } from '../../functions/relay/core/outbox/sweep';
 import { handleSweep } from '../../functions/relay/events/sweep-handler';
+import { InMemoryDestinationStore } from '../../functions/relay/io/memory/destination-store';
 import { InMemoryOutbox } from '../../functions/relay/io/memory/outbox';
 import type { OutboxItem } from '../../functions/relay/ports/outbox';
 import { captureTelemetry } from './capturing-telemetry';
@@ -321,3 +324,201 @@ describe('handleSweep', () => {
     expect(captured.logs()).toEqual([expect.objectContaining({ message: 'Outbox swept', parkedItems: 4 })]);
   });
 });
+
+describe('sweepOutbox and the destination', () => {
+  const KEY = 'destination#oneio-receiver';
+
+  async function world(items: number, script: Scripted[] = [{ status: 200 }]) {
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    for (let i = 0; i < items; i++) {
+      await outbox.add(
+        item(`i${i}`, clock, { dueAt: clock.now() - (items - i), firstSeenAt: clock.now() - 60_000 }),
+      );
+    }
+    const store = new InMemoryDestinationStore();
+    const destination = new DestinationGate({
+      store,
+      key: KEY,
+      policy: { threshold: 3, coolDownMs: 60_000 },
+      now: clock.now,
+    });
+    const receiver = new ScriptedReceiver(script, clock, 10);
+    const sweep = (overrides: Partial<SweepDeps> = {}) =>
+      sweepOutbox(clock.now() + 20_000, {
+        outbox,
+        tokens: new FakeTokenSource(),
+        receiver,
+        now: clock.now,
+        sleep: clock.sleep,
+        random: () => 0.5,
+        maxAgeMs: DAY_MS,
+        destination,
+        ...overrides,
+      });
+    return { clock, outbox, store, destination, receiver, sweep };
+  }
+
+  const holds: ReadonlyArray<
+    readonly [string, (store: InMemoryDestinationStore, now: number) => Promise<unknown>]
+  > = [
+    ['paused', (store, now) => store.pause(KEY, { at: now, by: 'alice' })],
+    ['backoff', (store, now) => store.extendNotBefore(KEY, now + 30_000)],
+  ];
+
+  it.each(holds)('sends nothing while %s, yet reports the backlog’s age', async (reason, hold) => {
+    // Prepare
+    const { clock, store, receiver, outbox, sweep } = await world(3);
+    await hold(store, clock.now());
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(report).toMatchObject({
+      held: reason,
+      claimed: 0,
+      oldestDueAgeMs: 60_000,
+      paused: reason === 'paused',
+    });
+    expect(receiver.requests).toHaveLength(0);
+    expect(await outbox.due(clock.now(), 10)).toHaveLength(3);
+  });
+
+  it('half-open: probes with the oldest item alone; delivered, it closes the breaker and drains the rest', async () => {
+    // Prepare: the breaker opened a cool-down ago
+    const { clock, store, receiver, outbox, sweep } = await world(5);
+    const opened = await store.recordFailure(KEY, await store.read(KEY), {
+      now: clock.now() - 60_000,
+      threshold: 1,
+      coolDownMs: 60_000,
+    });
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(opened.opened).toBe(true);
+    expect(report).toMatchObject({ probe: 'closed', delivered: 5, breakerOpenMs: 0 });
+    expect(report.held).toBeUndefined();
+    expect(receiver.requests[0]?.message.relayId).toBe('i0');
+    expect((await store.read(KEY)).breaker).toBeUndefined();
+    expect(await outbox.due(clock.now(), 10)).toEqual([]);
+  });
+
+  it('half-open: a failed probe opens the breaker again and sends nothing more', async () => {
+    const { clock, store, receiver, sweep } = await world(5, [{ status: 503 }]);
+    await store.recordFailure(KEY, await store.read(KEY), {
+      now: clock.now() - 60_000,
+      threshold: 1,
+      coolDownMs: 60_000,
+    });
+
+    const report = await sweep();
+
+    expect(report).toMatchObject({ probe: 'reopened', held: 'breaker', rescheduled: 1, claimed: 1 });
+    expect(new Set(receiver.requests.map((r) => r.message.relayId))).toEqual(new Set(['i0']));
+    expect((await store.read(KEY)).breaker?.openUntil).toBeGreaterThan(clock.now());
+    expect(report.breakerOpenMs).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('stops sending once its own failures open the breaker, giving the claimed rest back unsent', async () => {
+    // Prepare: ONEiO fails everything; the breaker opens at three failures
+    const { clock, outbox, receiver, sweep } = await world(10, [{ status: 503 }]);
+
+    // Act
+    const report = await sweep();
+
+    // Assess: the four workers' first items were under way when the third failure opened it; they finish
+    expect(report).toMatchObject({ held: 'breaker', rescheduled: 4, released: 6 });
+    expect(new Set(receiver.requests.map((r) => r.message.relayId))).toEqual(
+      new Set(['i0', 'i1', 'i2', 'i3']),
+    );
+    // Given back at their old due times: first in line when ONEiO is back.
+    expect((await outbox.due(clock.now(), 20)).map((e) => e.relayId).slice(0, 6)).toEqual([
+      'i4',
+      'i5',
+      'i6',
+      'i7',
+      'i8',
+      'i9',
+    ]);
+  });
+
+  it('sends at most drainRatePerSecond in any second, oldest first', async () => {
+    // Prepare: 25 due items, an instant ONEiO, the real clock (pacing waits are real waits)
+    const outbox = new InMemoryOutbox();
+    const now = Date.now();
+    for (let i = 0; i < 25; i++) {
+      await outbox.add({ ...item(`i${i}`, new FakeClock(now)), dueAt: now - 25 + i });
+    }
+    const starts: number[] = [];
+    const order: string[] = [];
+
+    // Act
+    const report = await sweepOutbox(Date.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver: {
+        send: async (message) => {
+          starts.push(Date.now());
+          order.push(message.relayId);
+          return { status: 200 };
+        },
+      },
+      now: () => Date.now(),
+      maxAgeMs: DAY_MS,
+      drainRatePerSecond: 20,
+    });
+
+    // Assess
+    expect(report.delivered).toBe(25);
+    expect(maxInAnySecond(starts)).toBeLessThanOrEqual(20);
+    expect(order.slice(0, 5)).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
+  });
+});
+
+describe('Pacer', () => {
+  it('spaces turns 5 % wider than the rate, from when the previous one really started, and refuses a late one', async () => {
+    const clock = new FakeClock();
+    const pacer = new Pacer(4, clock.now, clock.sleep);
+    const start = clock.now();
+
+    const granted = await Promise.all([
+      pacer.take(start + 600),
+      pacer.take(start + 600),
+      pacer.take(start + 600),
+    ]);
+    const late = await pacer.take(start + 600);
+
+    expect(granted).toEqual([true, true, true]);
+    expect(clock.sleeps).toEqual([262.5, 262.5]);
+    expect(late).toBe(false);
+    expect(clock.now()).toBe(start + 525);
+    expect(pacer.turnsUntil(start + 1_100)).toBe(2);
+  });
+
+  it('waits again when a timer fires early', async () => {
+    const clock = new FakeClock();
+    // A timer that fires a millisecond before it was asked to.
+    const early = async (ms: number) => clock.sleep(Math.max(1, ms - 1));
+    const pacer = new Pacer(10, clock.now, early);
+    const start = clock.now();
+
+    await pacer.take(start + 1_000);
+    await pacer.take(start + 1_000);
+
+    expect(clock.now() - start).toBeGreaterThanOrEqual(105);
+  });
+});
+
+/** The most of `times` (ms) that fall in any one-second window. */
+function maxInAnySecond(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 1_000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}

@@ -1,7 +1,15 @@
 /**
- * Spaces the starts of deliveries at least `1 / ratePerSecond` apart, so no second ever sees more than
- * `ratePerSecond` of them. Callers take turns in the order they ask; each turn's spacing is measured from the
- * previous start as it happened (a timer that fired late never lets the next one start early).
+ * Starts are spaced this much wider than `1 / ratePerSecond`: the way to ONEiO adds a few milliseconds that vary
+ * from request to request, and the margin keeps that from ever putting one more than the rate into a second as
+ * ONEiO counts them (1.05 s for `rate` starts leaves 50 ms for it).
+ */
+export const PACING_MARGIN = 0.05;
+
+/**
+ * Spaces the starts of deliveries at least `(1 + PACING_MARGIN) / ratePerSecond` apart, so no second ever sees more
+ * than `ratePerSecond` of them. Callers take turns in the order they ask; each turn's spacing is measured from the
+ * previous start as it happened (a timer that fired late never lets the next one start early, nor one that fired
+ * a millisecond early start this one too soon).
  */
 export class Pacer {
   private readonly intervalMs: number;
@@ -15,7 +23,7 @@ export class Pacer {
     private readonly sleep: (ms: number) => Promise<void>,
   ) {
     if (!(ratePerSecond > 0)) throw new RangeError(`A drain rate must be above 0 (got ${ratePerSecond})`);
-    this.intervalMs = 1000 / ratePerSecond;
+    this.intervalMs = (1000 * (1 + PACING_MARGIN)) / ratePerSecond;
   }
 
   /** How many turns could still start by `latest` (epoch ms) if asked for now; Infinity without a limit. */
@@ -30,8 +38,7 @@ export class Pacer {
     const turn = this.queue.then(async () => {
       const start = this.nextStart();
       if (start > latest) return false;
-      const wait = start - this.now();
-      if (wait > 0) await this.sleep(wait);
+      for (let wait = start - this.now(); wait > 0; wait = start - this.now()) await this.sleep(wait);
       this.lastStart = this.now();
       return true;
     });
