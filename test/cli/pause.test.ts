@@ -84,7 +84,7 @@ describe('oneio-relay pause and resume', () => {
     expect(pause?.at).toBeGreaterThanOrEqual(before);
     expect(run.out).toMatch(
       new RegExp(
-        `^Paused deliveries to ONEiO for qa until \\S+ \\S+Z \\(in 2 h 0 min\\), by ${escape(OPERATOR)}: ONEiO maintenance\\.\\n`,
+        `^Paused deliveries to ONEiO for qa until \\S+ \\S+Z \\(in 2 h 0 min\\), by ${literally(OPERATOR)}: ONEiO maintenance\\.\\n`,
       ),
     );
     expect(run.out).toContain('nothing is sent to ONEiO and the sweep holds');
@@ -129,7 +129,7 @@ describe('oneio-relay pause and resume', () => {
     expect(resumed.code).toBe(0);
     expect(resumed.out).toMatch(
       new RegExp(
-        `^Resumed deliveries to ONEiO for qa \\(paused by ${escape(OPERATOR)} since .+Z: mapping fix\\)\\.\\n`,
+        `^Resumed deliveries to ONEiO for qa \\(paused by ${literally(OPERATOR)} since .+Z: mapping fix\\)\\.\\n`,
       ),
     );
     expect(resumed.out).toContain(
@@ -215,6 +215,6 @@ describe('parseUntil', () => {
   });
 });
 
-function escape(text: string): string {
+function literally(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
