@@ -388,7 +388,7 @@ describe('sweepOutbox and the destination', () => {
   it('half-open: probes with the oldest item alone; delivered, it closes the breaker and drains the rest', async () => {
     // Prepare: the breaker opened a cool-down ago
     const { clock, store, receiver, outbox, sweep } = await world(5);
-    const opened = await store.recordFailure(KEY, await store.read(KEY), {
+    const opened = await store.recordFailure(KEY, {
       now: clock.now() - 60_000,
       threshold: 1,
       coolDownMs: 60_000,
@@ -408,7 +408,7 @@ describe('sweepOutbox and the destination', () => {
 
   it('half-open: a failed probe opens the breaker again and sends nothing more', async () => {
     const { clock, store, receiver, sweep } = await world(5, [{ status: 503 }]);
-    await store.recordFailure(KEY, await store.read(KEY), {
+    await store.recordFailure(KEY, {
       now: clock.now() - 60_000,
       threshold: 1,
       coolDownMs: 60_000,

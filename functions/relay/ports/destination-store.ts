@@ -43,12 +43,11 @@ export interface DestinationStore {
   /** Moves `notBefore` to `until` unless it is already that late. `extended`: this call moved it. */
   extendNotBefore(key: string, until: number): Promise<{ state: DestinationState; extended: boolean }>;
   /**
-   * Counts one more failure, starting from `seen` (the caller's view) and re-reading on a conflict. When the count
-   * reaches `threshold` and the breaker is closed, opens it until `now + coolDownMs`. `opened`: this call opened it.
+   * Counts one more failure (every one of a fleet failing at once). When the count reaches `threshold` and the
+   * breaker is closed, opens it until `now + coolDownMs`. `opened`: this call opened it (one caller fleet-wide).
    */
   recordFailure(
     key: string,
-    seen: DestinationState,
     policy: { now: number; threshold: number; coolDownMs: number },
   ): Promise<{ state: DestinationState; opened: boolean }>;
   /** Sets the failure count back to 0 (a delivery went through). */

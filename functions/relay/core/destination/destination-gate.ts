@@ -219,7 +219,7 @@ export class DestinationGate {
 
   private async failed(): Promise<void> {
     const { threshold, coolDownMs } = this.options.policy;
-    const { state, opened } = await this.options.store.recordFailure(this.options.key, this.state, {
+    const { state, opened } = await this.options.store.recordFailure(this.options.key, {
       now: this.options.now(),
       threshold,
       coolDownMs,

@@ -71,6 +71,13 @@ export async function conditionalWrite(
 
 const WRITE_ID_NAME = '#relayWriteId';
 const WRITE_ID_VALUE = ':relayWriteId';
+
+/**
+ * A condition for an update that is not idempotent (`ADD n :one`): it holds unless this very write was already
+ * applied, so the SDK's resend of a write whose answer was lost counts once and is reported as applied. (An update
+ * by someone else in between replaces the write id; the resend then counts again, an over-count by one.)
+ */
+export const NOT_APPLIED_YET = `(attribute_not_exists(${WRITE_ID_NAME}) OR ${WRITE_ID_NAME} <> ${WRITE_ID_VALUE})`;
 /** The `SET` clause of an update expression (clauses may come in any order; keywords are case-insensitive). */
 const SET_CLAUSE = /(^|\s)SET\s+/i;
 

@@ -6,11 +6,9 @@ import {
   type DestinationStore,
   type Pause,
 } from '../../ports/destination-store';
-import { conditionalWrite, type WriteOutcome } from './conditional-write';
+import { conditionalWrite, NOT_APPLIED_YET, type WriteOutcome } from './conditional-write';
 
 const PK = TABLE.partitionKey;
-/** Conflicting writers re-read and count again; beyond this a failure goes uncounted (the breaker still opens). */
-const FAILURE_ROUNDS = 5;
 
 /**
  * {@link DestinationStore} on the relay table: one item per destination key holding `notBefore`, the failure count,
@@ -40,30 +38,19 @@ export class DynamoDbDestinationStore implements DestinationStore {
 
   async recordFailure(
     key: string,
-    seen: DestinationState,
     policy: { now: number; threshold: number; coolDownMs: number },
   ): Promise<{ state: DestinationState; opened: boolean }> {
-    let view = seen;
-    for (let round = 0; round < FAILURE_ROUNDS; round++) {
-      const failures = view.failures + 1;
-      const open = failures >= policy.threshold && view.breaker === undefined;
-      // Conditioned on the count this round started from: two instances failing at once both count.
-      const counted =
-        view.failures === 0
-          ? '(attribute_not_exists(#failures) OR #failures = :seenFailures)'
-          : '#failures = :seenFailures';
-      const outcome = await this.update(key, {
-        set: {
-          failures,
-          ...(open && { openedAt: policy.now, openUntil: policy.now + policy.coolDownMs }),
-        },
-        condition: open ? `${counted} AND attribute_not_exists(#openedAt)` : counted,
-        values: { ':seenFailures': view.failures },
-      });
-      if (outcome.applied) return { state: stateOf(outcome), opened: open };
-      view = toState(outcome.current);
+    // An atomic increment: a fleet failing at once counts every failure without a conflict to retry.
+    const counted = stateOf(await this.update(key, { add: { failures: 1 }, condition: NOT_APPLIED_YET }));
+    if (counted.failures < policy.threshold || counted.breaker !== undefined) {
+      return { state: counted, opened: false };
     }
-    return { state: view, opened: false };
+    // Of every instance that saw the count reach the threshold, the first one opens it.
+    const outcome = await this.update(key, {
+      set: { openedAt: policy.now, openUntil: policy.now + policy.coolDownMs },
+      condition: 'attribute_not_exists(#openedAt)',
+    });
+    return { state: stateOf(outcome), opened: outcome.applied };
   }
 
   async resetFailures(key: string): Promise<DestinationState> {
@@ -137,14 +124,19 @@ export class DynamoDbDestinationStore implements DestinationStore {
     key: string,
     change: {
       set?: Readonly<Record<string, unknown>>;
+      add?: Readonly<Record<string, number>>;
       remove?: readonly string[];
       condition?: string;
       values?: Readonly<Record<string, unknown>>;
     },
   ): Promise<WriteOutcome> {
     const set = { kind: 'destination', ...change.set };
-    const names = new Set([...Object.keys(set), ...(change.remove ?? [])]);
-    for (const match of (change.condition ?? '').matchAll(/#(\w+)/g)) if (match[1]) names.add(match[1]);
+    const add = change.add ?? {};
+    const names = new Set([...Object.keys(set), ...Object.keys(add), ...(change.remove ?? [])]);
+    // conditionalWrite declares its own write id placeholder.
+    for (const match of (change.condition ?? '').matchAll(/#(\w+)/g)) {
+      if (match[1] && match[1] !== 'relayWriteId') names.add(match[1]);
+    }
     const remove = change.remove ?? [];
     return conditionalWrite(this.client, {
       update: {
@@ -154,12 +146,20 @@ export class DynamoDbDestinationStore implements DestinationStore {
           `SET ${Object.keys(set)
             .map((name) => `#${name} = :${name}`)
             .join(', ')}`,
+          ...(Object.keys(add).length > 0
+            ? [
+                `ADD ${Object.keys(add)
+                  .map((name) => `#${name} :add_${name}`)
+                  .join(', ')}`,
+              ]
+            : []),
           ...(remove.length > 0 ? [`REMOVE ${remove.map((name) => `#${name}`).join(', ')}`] : []),
         ].join(' '),
         ...(change.condition !== undefined && { ConditionExpression: change.condition }),
         ExpressionAttributeNames: Object.fromEntries([...names].map((name) => [`#${name}`, name])),
         ExpressionAttributeValues: {
           ...Object.fromEntries(Object.entries(set).map(([name, value]) => [`:${name}`, value])),
+          ...Object.fromEntries(Object.entries(add).map(([name, value]) => [`:add_${name}`, value])),
           ...change.values,
         },
         ReturnValues: 'ALL_NEW',

@@ -25,7 +25,6 @@ export class InMemoryDestinationStore implements DestinationStore {
 
   async recordFailure(
     key: string,
-    _seen: DestinationState,
     policy: { now: number; threshold: number; coolDownMs: number },
   ): Promise<{ state: DestinationState; opened: boolean }> {
     this.count('recordFailure');
