@@ -62,7 +62,7 @@ const AFTER_RETRY_AFTER_MS = 11 * 60_000;
 
 /** Moves the wall clock on (Date only) so queued items become due. */
 function advanceClock(ms: number): void {
-  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
   vi.setSystemTime(Date.now() + ms);
 }
 

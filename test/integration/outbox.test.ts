@@ -45,7 +45,7 @@ function deliveredCopies(fleet: Fleet, label: string): Map<number, number> {
 
 /** Moves the wall clock on (Date only: sockets and timers keep real time) so queued items become due. */
 function advanceClock(ms: number): void {
-  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
   vi.setSystemTime(Date.now() + ms);
 }
 
