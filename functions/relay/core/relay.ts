@@ -15,7 +15,15 @@ export type Undelivered = Exclude<DeliveryOutcome, { status: 'delivered' }>;
  * Resolves how it kept the message; rejects when it could not keep it (the caller must then not acknowledge).
  */
 export interface UndeliveredSink {
-  keep(message: OutboundMessage, outcome: Undelivered): Promise<'queued' | 'parked'>;
+  /**
+   * `held`: nothing was attempted because the destination holds (paused, backoff, breaker); the message is due at
+   * once, and the sweep sends it as soon as the hold ends, in arrival order.
+   */
+  keep(
+    message: OutboundMessage,
+    outcome: Undelivered,
+    options?: { held?: boolean },
+  ): Promise<'queued' | 'parked'>;
 }
 
 /** Thrown by a sink that could not keep a message durably. */
@@ -91,7 +99,7 @@ async function keep(
 ): Promise<RelayResult> {
   const inDoubt = outcome.status === 'undelivered' && outcome.inDoubt;
   try {
-    const kept = await deps.sink.keep(message, outcome);
+    const kept = await deps.sink.keep(message, outcome, held === undefined ? undefined : { held: true });
     return {
       status: kept,
       attempts: outcome.attempts,

@@ -21,9 +21,15 @@ export class OutboxSink implements UndeliveredSink {
     private readonly random: Random = Math.random,
   ) {}
 
-  async keep(message: OutboundMessage, outcome: Undelivered): Promise<'queued' | 'parked'> {
+  async keep(
+    message: OutboundMessage,
+    outcome: Undelivered,
+    options: { held?: boolean } = {},
+  ): Promise<'queued' | 'parked'> {
     const now = this.now();
     const parked = outcome.status === 'rejected';
+    // Never sent: no retry step to wait out; the sweep itself waits for the hold to end.
+    const dueAt = parked || options.held ? now : now + this.firstRetryDelay(outcome);
     try {
       await this.outbox.add({
         relayId: message.relayId,
@@ -34,7 +40,7 @@ export class OutboxSink implements UndeliveredSink {
         attempts: outcome.attempts,
         retries: 0,
         firstSeenAt: now,
-        dueAt: parked ? now : now + this.firstRetryDelay(outcome),
+        dueAt,
         lastError: outcome.lastError,
       });
     } catch (error) {
