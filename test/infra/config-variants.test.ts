@@ -19,6 +19,11 @@ const importing: RelayConfig = {
   eventRules: [],
   maxBodyBytes: 100_000,
   outboxAgeAlarmMinutes: 15,
+  oneio: {
+    ...qa.oneio,
+    drainRatePerSecond: 25,
+    breaker: { failureThreshold: 8, coolDownSeconds: 120, openAlarmMinutes: 30 },
+  },
 };
 
 // Built once for the file; cdk-nag runs during this synth, so a finding would throw here.
@@ -70,6 +75,22 @@ describe('a config that imports its secrets by name', () => {
 
   it('still passes cdk-nag', () => {
     expect(new AwsSolutionsChecks(s.app).validateScope(s.app).violations).toEqual([]);
+  });
+});
+
+describe('a config with its own drain rate and breaker', () => {
+  it('passes them to the function and alarms when the breaker stays open its minutes', () => {
+    const fn = onlyResource(s.template, 'AWS::Lambda::Function').Properties;
+    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      [ENV.drainRatePerSecond]: '25',
+      [ENV.breakerThreshold]: '8',
+      [ENV.breakerCoolDownSeconds]: '120',
+    });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'BreakerOpenAge',
+      Threshold: 1800,
+      AlarmDescription: Match.stringLikeRegexp('open for more than 30 minutes'),
+    });
   });
 });
 

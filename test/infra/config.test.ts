@@ -188,6 +188,41 @@ describe('validateConfig', () => {
       { eventRules: [{ id: 'my rule', eventPattern: { source: ['a'] } }] },
       'prod.eventRules[0].id must be letters, digits and dashes',
     ],
+    [
+      'a drain rate of zero',
+      { oneio: { ...prod.oneio, drainRatePerSecond: 0 } },
+      'prod.oneio.drainRatePerSecond must be a whole number of messages per second from 1 to 100 (got 0)',
+    ],
+    [
+      'a fractional drain rate',
+      { oneio: { ...prod.oneio, drainRatePerSecond: 2.5 } },
+      'prod.oneio.drainRatePerSecond must be a whole number of messages per second from 1 to 100 (got 2.5)',
+    ],
+    [
+      'a breaker that never opens',
+      { oneio: { ...prod.oneio, breaker: { failureThreshold: 0 } } },
+      'prod.oneio.breaker.failureThreshold must be a whole number of failed deliveries from 1 to 100 (got 0)',
+    ],
+    [
+      'a cool-down in milliseconds',
+      { oneio: { ...prod.oneio, breaker: { coolDownSeconds: 60_000 } } },
+      'prod.oneio.breaker.coolDownSeconds must be a whole number of seconds from 10 to 3600 (got 60000)',
+    ],
+    [
+      'a breaker alarm shorter than the alarm period',
+      { oneio: { ...prod.oneio, breaker: { openAlarmMinutes: 1 } } },
+      'prod.oneio.breaker.openAlarmMinutes must be a whole number of minutes from 5 to 1440 (got 1)',
+    ],
+    [
+      'a misspelt breaker field',
+      { oneio: { ...prod.oneio, breaker: { threshold: 3 } } },
+      'prod.oneio.breaker.threshold must be one of failureThreshold, coolDownSeconds, openAlarmMinutes',
+    ],
+    [
+      'a breaker that is not an object',
+      { oneio: { ...prod.oneio, breaker: 5 } },
+      'prod.oneio.breaker must be an object',
+    ],
   ])('rejects %s, naming the field', (_what, patch, message) => {
     expect(() => validateConfig(prodWith(patch))).toThrow(RelayConfigError);
     expect(() => validateConfig(prodWith(patch))).toThrow(message);

@@ -136,4 +136,36 @@ describe('readConfig', () => {
     expect(config.maxBodyBytes).toBe(DEFAULTS.maxBodyBytes);
     expect(config.maxBodyBytes).toBe(262_144);
   });
+
+  it('reads the drain rate and the breaker, with modest defaults', () => {
+    const defaults = readConfig(env());
+    const set = readConfig(
+      env({
+        [ENV.drainRatePerSecond]: '25',
+        [ENV.breakerThreshold]: '8',
+        [ENV.breakerCoolDownSeconds]: '120',
+      }),
+    );
+
+    expect(defaults).toMatchObject({
+      drainRatePerSecond: 10,
+      breakerThreshold: 5,
+      breakerCoolDownSeconds: 60,
+    });
+    expect(set).toMatchObject({ drainRatePerSecond: 25, breakerThreshold: 8, breakerCoolDownSeconds: 120 });
+  });
+
+  it.each([
+    [ENV.drainRatePerSecond, '0', 100],
+    [ENV.drainRatePerSecond, '101', 100],
+    [ENV.drainRatePerSecond, '2.5', 100],
+    [ENV.breakerThreshold, '0', 100],
+    [ENV.breakerCoolDownSeconds, '3601', 3600],
+  ])('refuses %s=%j, naming the variable', (name, value, max) => {
+    const error = configError(() => readConfig(env({ [name]: value })));
+
+    expect(error.message).toBe(
+      `Environment variable ${name} must be a positive integer no larger than ${max}`,
+    );
+  });
 });

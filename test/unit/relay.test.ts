@@ -211,7 +211,7 @@ describe('relay', () => {
       // Assess
       expect(result).toMatchObject({ status: 'queued', attempts: 0, held: reason, inDoubt: false });
       expect(kept[0]?.outcome).toMatchObject({ status: 'undelivered', attempts: 0 });
-    expect(sink.keep).toHaveBeenCalledWith(MESSAGE, expect.anything(), { held: true });
+      expect(sink.keep).toHaveBeenCalledWith(MESSAGE, expect.anything(), { held: true });
       expect(kept[0]?.outcome.lastError).toMatch(
         reason === 'paused'
           ? /^not sent: deliveries paused by alice \(maintenance\)$/
