@@ -21,6 +21,7 @@ import { handleEventBridge } from './events/eventbridge-handler';
 import { handleSweep, isSweepEvent } from './events/sweep-handler';
 import { count, destinationTelemetry, type Telemetry, tokenTelemetry } from './events/telemetry';
 import { handleWebhook } from './events/webhook-handler';
+import { traceCalls } from './io/dynamodb/call-tracing';
 import { DynamoDbDedupStore } from './io/dynamodb/dedup-store';
 import { DynamoDbDestinationStore } from './io/dynamodb/destination-store';
 import { DynamoDbOutbox } from './io/dynamodb/outbox';
@@ -58,7 +59,7 @@ export const DYNAMODB_CLIENT_CONFIG = {
  */
 export function createClients(): RelayClients {
   return {
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(DYNAMODB_CLIENT_CONFIG)),
+    dynamo: traceCalls(DynamoDBDocumentClient.from(new DynamoDBClient(DYNAMODB_CLIENT_CONFIG))),
     secrets: new SecretsManagerClient({
       maxAttempts: 2,
       requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },

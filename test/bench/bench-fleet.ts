@@ -30,7 +30,7 @@ export const CREDENTIALS_SECRET_ID = 'oneio-relay/bench/oneio';
 const SIGNING_SECRET_ID = 'oneio-relay/bench/signing';
 
 /** What a table item's key starts with tells which part of the relay made a DynamoDB call. */
-export type CallKind = 'token' | 'dedup' | 'outbox' | 'other';
+export type CallKind = 'token' | 'dedup' | 'outbox' | 'destination' | 'other';
 
 /** DynamoDB requests on the wire (every HTTP attempt, SDK retries included) and the time spent in SDK calls. */
 export interface DynamoCalls {
@@ -61,10 +61,12 @@ export interface BenchFleet {
    */
   environment(
     tableName: string,
-    overrides?: { receiverUrl?: string; dynamodbEndpoint?: string },
+    overrides?: { receiverUrl?: string; dynamodbEndpoint?: string; env?: Readonly<Record<string, string>> },
   ): Environment;
   /** The outbox of a table, read directly (not through any environment). */
   outbox(tableName: string): DynamoDbOutbox;
+  /** A document client on DynamoDB Local for the bench's own reads. */
+  readonly documents: DynamoDBDocumentClient;
   close(): Promise<void>;
 }
 
@@ -122,13 +124,13 @@ export async function startBenchFleet(): Promise<BenchFleet> {
       return tableName;
     },
     environment(tableName, overrides = {}) {
-      const { dynamodbEndpoint, ...urls } = overrides;
+      const { dynamodbEndpoint, env = {}, ...urls } = overrides;
       const clients = {
         ...createClients(),
         ...(dynamodbEndpoint && { dynamo: dynamoDbAt(dynamodbEndpoint) }),
       };
       const dynamo = countCalls(clients.dynamo);
-      const handle = createRelayHandler(readConfig(functionEnv(tableName, urls)), clients);
+      const handle = createRelayHandler(readConfig({ ...functionEnv(tableName, urls), ...env }), clients);
       const environment: Environment = {
         handle,
         dynamo,
@@ -145,6 +147,7 @@ export async function startBenchFleet(): Promise<BenchFleet> {
     outbox(tableName) {
       return new DynamoDbOutbox(DynamoDBDocumentClient.from(admin), tableName);
     },
+    documents: DynamoDBDocumentClient.from(admin),
     async close() {
       await Promise.all([...environments].map((e) => e.close()));
       admin.destroy();
@@ -166,8 +169,8 @@ function dynamoDbAt(endpoint: string): DynamoDBDocumentClient {
  */
 function countCalls(client: DynamoDBDocumentClient): DynamoCalls {
   const calls: DynamoCalls = {
-    count: { token: 0, dedup: 0, outbox: 0, other: 0 },
-    ms: { token: 0, dedup: 0, outbox: 0, other: 0 },
+    count: { token: 0, dedup: 0, outbox: 0, destination: 0, other: 0 },
+    ms: { token: 0, dedup: 0, outbox: 0, destination: 0, other: 0 },
   };
   client.middlewareStack.add(
     (next) => async (args) => {
@@ -203,6 +206,7 @@ function kindOf(body: string): CallKind {
   if (body.includes('"token#')) return 'token';
   if (body.includes('"dedup#')) return 'dedup';
   if (body.includes('"outbox#')) return 'outbox';
+  if (body.includes('"destination#')) return 'destination';
   return 'other';
 }
 

@@ -1,20 +1,86 @@
 /**
  * Runs in a child process on Node 24, bundled by the bench: one execution environment of the deployable bundle,
  * invoked sequentially and warm, as Lambda invokes one environment. Reports deliveries per second against direct
- * undici POSTs of the same bodies, and the process's peak RSS.
+ * undici POSTs of the same bodies, the relay's own work per delivery (handler time minus its time waiting on
+ * DynamoDB and ONEiO), and the process's peak RSS.
  *
  * argv: <function bundle> <result file> <invocations>; env: the function's variables plus BENCH_SIGNING_SECRET
  * and BENCH_ACCESS_TOKEN (a token for the direct POSTs).
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type { RelayHandler } from '../../functions/relay/app';
 import { ENV } from '../../functions/relay/contract';
 import { lambdaContext } from '../support/lambda-context';
 import { githubWebhook } from '../support/webhook-event';
+import { percentile } from './stats';
 
 const WARM_UP = 200;
 const ROUNDS = 5;
+
+/** What a recorded interval was: a whole DynamoDB SDK call, DynamoDB's request on the wire, a POST to ONEiO. */
+type Kind = 'dynamodbCall' | 'dynamodbWire' | 'oneio';
+
+/**
+ * Time spent in calls to DynamoDB and ONEiO, seen from outside the bundle (it carries its own SDK and undici)
+ * through `node:diagnostics_channel`, whose named channels are shared by every copy of a module in the process:
+ * - the relay's tracing channel `oneio-relay:dynamodb` for each whole SDK call (`io/dynamodb/call-tracing.ts`);
+ * - Node's HTTP client channels for the same calls on the wire (node:http, which the SDK uses);
+ * - undici's request channels for the POSTs to ONEiO, from the request's creation to its last byte.
+ * Channel names as documented for Node 24 and undici 7.
+ */
+class CallClock {
+  private readonly open = new Map<object, number>();
+  private intervals: Array<{ kind: Kind; from: number; to: number }> = [];
+
+  constructor() {
+    const start = (message: object) => {
+      if (!this.open.has(message)) this.open.set(message, performance.now());
+    };
+    const end = (kind: Kind) => (message: object) => {
+      const from = this.open.get(message);
+      if (from === undefined) return;
+      this.open.delete(message);
+      this.intervals.push({ kind, from, to: performance.now() });
+    };
+    const request = (handler: (message: object) => void) => (message: unknown) =>
+      handler((message as { request: object }).request);
+    subscribe('tracing:oneio-relay:dynamodb:start', (message) => start(message as object));
+    subscribe('tracing:oneio-relay:dynamodb:asyncEnd', (message) => end('dynamodbCall')(message as object));
+    subscribe('tracing:oneio-relay:dynamodb:error', (message) => end('dynamodbCall')(message as object));
+    subscribe('http.client.request.created', request(start));
+    subscribe('http.client.request.start', request(start));
+    subscribe('http.client.response.finish', request(end('dynamodbWire')));
+    subscribe('http.client.request.error', request(end('dynamodbWire')));
+    subscribe('undici:request:create', request(start));
+    subscribe('undici:request:trailers', request(end('oneio')));
+    subscribe('undici:request:error', request(end('oneio')));
+  }
+
+  /** Starts a new measurement: forgets what was recorded. */
+  reset(): void {
+    this.intervals = [];
+    this.open.clear();
+  }
+
+  /** Time within [from, to] covered by at least one interval of `kinds`, ms. */
+  busy(from: number, to: number, kinds: readonly Kind[]): number {
+    const clipped = this.intervals
+      .filter((interval) => kinds.includes(interval.kind))
+      .map((interval) => [Math.max(interval.from, from), Math.min(interval.to, to)] as const)
+      .filter(([a, b]) => b > a)
+      .sort((x, y) => x[0] - y[0]);
+    let total = 0;
+    let end = from;
+    for (const [a, b] of clipped) {
+      if (b <= end) continue;
+      total += b - Math.max(a, end);
+      end = b;
+    }
+    return total;
+  }
+}
 
 async function main(): Promise<void> {
   const [bundle, resultFile, invocationsText] = process.argv.slice(2);
@@ -27,15 +93,33 @@ async function main(): Promise<void> {
     );
   }
   const invocations = Number(invocationsText ?? 1_000);
+  const calls = new CallClock();
   const { handler } = require(bundle) as { handler: RelayHandler };
   const rssAfterInitMb = process.memoryUsage().rss / 2 ** 20;
 
   let failures = 0;
   let serial = 0;
+  const own: number[] = [];
+  const ownWithSdk: number[] = [];
+  const handlerMs: number[] = [];
+  const callsMs: number[] = [];
+  let measuring = false;
   const invoke = async () => {
     const body = JSON.stringify({ bench: 'throughput', i: serial++, padding: 'x'.repeat(512) });
-    const response = await handler(githubWebhook(body, secret), lambdaContext());
+    // API Gateway hands the function a finished event: building and signing it is not the relay's time.
+    const event = githubWebhook(body, secret);
+    const context = lambdaContext();
+    calls.reset();
+    const started = performance.now();
+    const response = await handler(event, context);
+    const ended = performance.now();
     if (response?.statusCode !== 200) failures++;
+    if (!measuring) return;
+    const inCalls = calls.busy(started, ended, ['dynamodbCall', 'oneio']);
+    handlerMs.push(ended - started);
+    callsMs.push(inCalls);
+    own.push(ended - started - inCalls);
+    ownWithSdk.push(ended - started - calls.busy(started, ended, ['dynamodbWire', 'oneio']));
   };
   const direct = new Agent({ keepAliveTimeout: 30_000 });
   const post = async () => {
@@ -52,6 +136,7 @@ async function main(): Promise<void> {
 
   for (let i = 0; i < WARM_UP; i++) await invoke();
   await post();
+  measuring = true;
   // Alternating blocks, so a slow patch of the machine hits both sides alike.
   let relayMs = 0;
   let directMs = 0;
@@ -73,6 +158,10 @@ async function main(): Promise<void> {
       relayPerSecond: (measured * 1000) / relayMs,
       directPerSecond: (measured * 1000) / directMs,
       rssAfterInitMb,
+      ownWorkMs: { median: percentile(own, 50), p99: percentile(own, 99) },
+      ownWithSdkMs: { median: percentile(ownWithSdk, 50), p99: percentile(ownWithSdk, 99) },
+      handlerMs: { median: percentile(handlerMs, 50), p99: percentile(handlerMs, 99) },
+      callsMs: { median: percentile(callsMs, 50), p99: percentile(callsMs, 99) },
       // maxRSS is in kilobytes.
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     }),

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { startBenchFleet } from './bench-fleet';
 import { measureColdStart } from './cold-start';
 import { AMBIGUOUS_FAULTS, measureLoadRun, RECEIVER_503S } from './load-run';
+import { measureOutageRun } from './outage-run';
 import { quietOutput } from './quiet-output';
 import { type Row, renderTable } from './table';
 import { measureThroughput } from './throughput';
@@ -74,6 +75,11 @@ async function main(): Promise<void> {
     const ambiguous = await measureLoadRun(fleet, AMBIGUOUS_FAULTS, output.progress);
     rows.push(...ambiguous.rows);
     figures.loadRunAmbiguous = ambiguous.figures;
+
+    output.progress('outage run…');
+    const outage = await measureOutageRun(fleet, output.progress);
+    rows.push(...outage.rows);
+    figures.outageRun = outage.figures;
   } finally {
     await fleet.close();
     rmSync(workdir, { recursive: true, force: true });

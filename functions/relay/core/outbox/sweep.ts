@@ -170,12 +170,15 @@ export async function sweepOutbox(deadline: number, deps: SweepDeps): Promise<Sw
       if (capacity <= 0) break;
       const batch = await outbox.due(now(), capacity);
       noteOldest(batch);
-      const claimed: Claimed[] = [];
-      for (const entry of batch) {
+      // Claimed side by side (a batch may be a second's worth at a high rate), kept in queue order.
+      const claims: (Claimed | undefined)[] = new Array(batch.length);
+      await inPool([...batch.keys()], workers, async (i) => {
+        const entry = batch[i] as QueuedEntry;
         const claimToken = randomUUID();
         const item = await outbox.claim(entry, now() + CLAIM_MS, claimToken);
-        if (item !== undefined) claimed.push({ entry, item, claimToken });
-      }
+        if (item !== undefined) claims[i] = { entry, item, claimToken };
+      });
+      const claimed = claims.filter((one): one is Claimed => one !== undefined);
       counts.claimed += claimed.length;
       await inPool(claimed, workers, async (one) => {
         // A hold that began meanwhile (a pause seen, the breaker opened by failures) stops what is not sent yet.
