@@ -22,27 +22,40 @@ const ROUNDS = 5;
 /** What a recorded interval was: a whole DynamoDB SDK call, DynamoDB's request on the wire, a POST to ONEiO. */
 type Kind = 'dynamodbCall' | 'dynamodbWire' | 'oneio';
 
+/** A moment by the wall clock and by this process's CPU time (user + system), both in ms. */
+interface Moment {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+function moment(): Moment {
+  const { user, system } = process.cpuUsage();
+  return { wall: performance.now(), cpu: (user + system) / 1000 };
+}
+
 /**
  * Time spent in calls to DynamoDB and ONEiO, seen from outside the bundle (it carries its own SDK and undici)
  * through `node:diagnostics_channel`, whose named channels are shared by every copy of a module in the process:
  * - the relay's tracing channel `oneio-relay:dynamodb` for each whole SDK call (`io/dynamodb/call-tracing.ts`);
  * - Node's HTTP client channels for the same calls on the wire (node:http, which the SDK uses);
  * - undici's request channels for the POSTs to ONEiO, from the request's creation to its last byte.
- * Channel names as documented for Node 24 and undici 7.
+ * Channel names as documented for Node 24 and undici 7. Each moment is taken by the wall clock and by the CPU time
+ * of the process, so the relay's own work can be told by both: on a shared machine the wall clock also counts the
+ * time other processes held the CPU.
  */
 class CallClock {
-  private readonly open = new Map<object, number>();
-  private intervals: Array<{ kind: Kind; from: number; to: number }> = [];
+  private readonly open = new Map<object, Moment>();
+  private intervals: Array<{ kind: Kind; from: Moment; to: Moment }> = [];
 
   constructor() {
     const start = (message: object) => {
-      if (!this.open.has(message)) this.open.set(message, performance.now());
+      if (!this.open.has(message)) this.open.set(message, moment());
     };
     const end = (kind: Kind) => (message: object) => {
       const from = this.open.get(message);
       if (from === undefined) return;
       this.open.delete(message);
-      this.intervals.push({ kind, from, to: performance.now() });
+      this.intervals.push({ kind, from, to: moment() });
     };
     const request = (handler: (message: object) => void) => (message: unknown) =>
       handler((message as { request: object }).request);
@@ -64,21 +77,32 @@ class CallClock {
     this.open.clear();
   }
 
-  /** Time within [from, to] covered by at least one interval of `kinds`, ms. */
-  busy(from: number, to: number, kinds: readonly Kind[]): number {
-    const clipped = this.intervals
-      .filter((interval) => kinds.includes(interval.kind))
-      .map((interval) => [Math.max(interval.from, from), Math.min(interval.to, to)] as const)
-      .filter(([a, b]) => b > a)
-      .sort((x, y) => x[0] - y[0]);
-    let total = 0;
-    let end = from;
-    for (const [a, b] of clipped) {
-      if (b <= end) continue;
-      total += b - Math.max(a, end);
-      end = b;
+  /**
+   * Wall-clock and CPU time within [from, to] during which at least one call of `kinds` was under way (calls of one
+   * delivery that overlap count once). Calls run inside the handler; one reaching outside it is left out.
+   */
+  spent(from: Moment, to: Moment, kinds: readonly Kind[]): Moment {
+    const inside = this.intervals
+      .filter((i) => kinds.includes(i.kind) && i.from.wall >= from.wall && i.to.wall <= to.wall)
+      .sort((a, b) => a.from.wall - b.from.wall);
+    let wall = 0;
+    let cpu = 0;
+    let group: { from: Moment; to: Moment } | undefined;
+    const close = () => {
+      if (group === undefined) return;
+      wall += group.to.wall - group.from.wall;
+      cpu += group.to.cpu - group.from.cpu;
+    };
+    for (const interval of inside) {
+      if (group !== undefined && interval.from.wall <= group.to.wall) {
+        if (interval.to.wall > group.to.wall) group.to = interval.to;
+        continue;
+      }
+      close();
+      group = { from: interval.from, to: interval.to };
     }
-    return total;
+    close();
+    return { wall, cpu };
   }
 }
 
@@ -99,10 +123,14 @@ async function main(): Promise<void> {
 
   let failures = 0;
   let serial = 0;
-  const own: number[] = [];
-  const ownWithSdk: number[] = [];
-  const handlerMs: number[] = [];
-  const callsMs: number[] = [];
+  const samples = {
+    ownCpu: [] as number[],
+    ownWall: [] as number[],
+    ownWithSdkCpu: [] as number[],
+    ownWithSdkWall: [] as number[],
+    handlerWall: [] as number[],
+    callsWall: [] as number[],
+  };
   let measuring = false;
   const invoke = async () => {
     const body = JSON.stringify({ bench: 'throughput', i: serial++, padding: 'x'.repeat(512) });
@@ -110,16 +138,19 @@ async function main(): Promise<void> {
     const event = githubWebhook(body, secret);
     const context = lambdaContext();
     calls.reset();
-    const started = performance.now();
+    const started = moment();
     const response = await handler(event, context);
-    const ended = performance.now();
+    const ended = moment();
     if (response?.statusCode !== 200) failures++;
     if (!measuring) return;
-    const inCalls = calls.busy(started, ended, ['dynamodbCall', 'oneio']);
-    handlerMs.push(ended - started);
-    callsMs.push(inCalls);
-    own.push(ended - started - inCalls);
-    ownWithSdk.push(ended - started - calls.busy(started, ended, ['dynamodbWire', 'oneio']));
+    const inCalls = calls.spent(started, ended, ['dynamodbCall', 'oneio']);
+    const onWire = calls.spent(started, ended, ['dynamodbWire', 'oneio']);
+    samples.handlerWall.push(ended.wall - started.wall);
+    samples.callsWall.push(inCalls.wall);
+    samples.ownWall.push(ended.wall - started.wall - inCalls.wall);
+    samples.ownCpu.push(ended.cpu - started.cpu - inCalls.cpu);
+    samples.ownWithSdkWall.push(ended.wall - started.wall - onWire.wall);
+    samples.ownWithSdkCpu.push(ended.cpu - started.cpu - onWire.cpu);
   };
   const direct = new Agent({ keepAliveTimeout: 30_000 });
   const post = async () => {
@@ -158,10 +189,12 @@ async function main(): Promise<void> {
       relayPerSecond: (measured * 1000) / relayMs,
       directPerSecond: (measured * 1000) / directMs,
       rssAfterInitMb,
-      ownWorkMs: { median: percentile(own, 50), p99: percentile(own, 99) },
-      ownWithSdkMs: { median: percentile(ownWithSdk, 50), p99: percentile(ownWithSdk, 99) },
-      handlerMs: { median: percentile(handlerMs, 50), p99: percentile(handlerMs, 99) },
-      callsMs: { median: percentile(callsMs, 50), p99: percentile(callsMs, 99) },
+      ...Object.fromEntries(
+        Object.entries(samples).map(([name, values]) => [
+          `${name}Ms`,
+          { median: percentile(values, 50), p99: percentile(values, 99) },
+        ]),
+      ),
       // maxRSS is in kilobytes.
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     }),

@@ -11,6 +11,11 @@ import type { Row } from './table';
 const INVOCATIONS = 2_000;
 const CHILD_TIMEOUT_MS = 120_000;
 
+interface Percentiles {
+  readonly median: number;
+  readonly p99: number;
+}
+
 export interface ThroughputFigures {
   readonly invocations: number;
   readonly failures: number;
@@ -19,14 +24,16 @@ export interface ThroughputFigures {
   readonly rssAfterInitMb: number;
   readonly peakRssMb: number;
   /**
-   * Per warm delivery: the handler's time, its time in DynamoDB SDK calls and POSTs to ONEiO, and the difference
-   * (the relay's own work); and the difference when only the requests on the wire count as I/O (the SDK's own
-   * marshalling, signing and parsing then count as the relay's work).
+   * Per warm delivery, median and p99: the relay's own work (the handler minus its time in DynamoDB SDK calls and
+   * POSTs to ONEiO) by CPU time and by the wall clock; the same with only the requests on the wire counted as calls
+   * (the SDK's marshalling, signing and parsing then count as the relay's work); the handler's and the calls' time.
    */
-  readonly ownWorkMs: { readonly median: number; readonly p99: number };
-  readonly ownWithSdkMs: { readonly median: number; readonly p99: number };
-  readonly handlerMs: { readonly median: number; readonly p99: number };
-  readonly callsMs: { readonly median: number; readonly p99: number };
+  readonly ownCpuMs: Percentiles;
+  readonly ownWallMs: Percentiles;
+  readonly ownWithSdkCpuMs: Percentiles;
+  readonly ownWithSdkWallMs: Percentiles;
+  readonly handlerWallMs: Percentiles;
+  readonly callsWallMs: Percentiles;
 }
 
 /** A token straight from the emulator, for the child's direct POSTs. */
@@ -90,7 +97,7 @@ export async function measureThroughput(
   const figures = JSON.parse(readFileSync(resultFile, 'utf8')) as ThroughputFigures;
   if (figures.failures > 0) throw new Error(`${figures.failures} throughput invocations failed`);
   progress(
-    `  throughput: ${fixed(figures.relayPerSecond, 0)}/s, own work ${fixed(figures.ownWorkMs.median)} ms median, peak RSS ${fixed(figures.peakRssMb, 0)} MB`,
+    `  throughput: ${fixed(figures.relayPerSecond, 0)}/s, own work ${fixed(figures.ownCpuMs.median)} ms of CPU (median), peak RSS ${fixed(figures.peakRssMb, 0)} MB`,
   );
 
   const section = `One execution environment, deployable bundle on Node 24, ${figures.invocations.toLocaleString('en')} warm sequential invocations`;
@@ -106,17 +113,17 @@ export async function measureThroughput(
       },
       {
         section,
-        figure: "Relay's own work per delivery: handler − DynamoDB and ONEiO calls, median · p99 (ms)",
-        relay: `${fixed(figures.ownWorkMs.median)} · ${fixed(figures.ownWorkMs.p99)}`,
-        baseline: `handler ${fixed(figures.handlerMs.median)} · calls ${fixed(figures.callsMs.median)} (medians)`,
+        figure: "Relay's own work per delivery: handler − DynamoDB and ONEiO calls, median · p99 (ms of CPU)",
+        relay: `${fixed(figures.ownCpuMs.median)} · ${fixed(figures.ownCpuMs.p99)}`,
+        baseline: `wall clock ${fixed(figures.ownWallMs.median)} · ${fixed(figures.ownWallMs.p99)}; handler ${fixed(figures.handlerWallMs.median)}, calls ${fixed(figures.callsWallMs.median)}`,
         goal: '≤ 0.5 · ≤ 2',
-        met: figures.ownWorkMs.median <= 0.5 && figures.ownWorkMs.p99 <= 2,
+        met: figures.ownCpuMs.median <= 0.5 && figures.ownCpuMs.p99 <= 2,
       },
       {
         section,
-        figure: '… counting the AWS SDK’s own work too (only the wire as I/O), median · p99 (ms)',
-        relay: `${fixed(figures.ownWithSdkMs.median)} · ${fixed(figures.ownWithSdkMs.p99)}`,
-        baseline: 'two DynamoDB calls per delivery',
+        figure: '… counting the AWS SDK’s own work too (only the wire as I/O), median · p99 (ms of CPU)',
+        relay: `${fixed(figures.ownWithSdkCpuMs.median)} · ${fixed(figures.ownWithSdkCpuMs.p99)}`,
+        baseline: `wall clock ${fixed(figures.ownWithSdkWallMs.median)} · ${fixed(figures.ownWithSdkWallMs.p99)}; two DynamoDB calls per delivery`,
       },
       {
         section,

@@ -166,6 +166,12 @@ describe('sandbox inspector page', () => {
     expect(await page.$eval('#token [data-field="fetched by"]', (node) => node.textContent)).toBe(
       'execution environment #1',
     );
+    // The pause and the breaker, as `oneio-relay status --sandbox` words them.
+    await page.waitForSelector('#destination [data-field="breaker"]');
+    expect(await page.$$eval('#destination dd', (cells) => cells.map((cell) => cell.textContent))).toEqual([
+      'no',
+      'closed',
+    ]);
     // The terminal says the same in one line.
     await sandbox.waitFor(
       /\d\d:\d\d:\d\d {2}POST \/webhooks\/github {2}200 delivered {2}relay [0-9a-f]{8}… {2}\d+ ms/,

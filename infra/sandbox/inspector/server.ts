@@ -6,7 +6,7 @@ import { request as httpRequest } from 'undici';
 import type { SourceDeclarations } from '../../../functions/relay/core/inbound/source-declaration';
 import type { CliIo } from '../../cli/cli-io';
 import { outbox } from '../../cli/outbox';
-import { checkToken } from '../../cli/status-checks';
+import { checkDestination, checkToken } from '../../cli/status-checks';
 import { RECEIVER_MODES, type ReceiverMode, SLOW_ANSWER_MS } from '../../local/oneio-emulator';
 import type { Activity } from '../activity';
 import type { Masker } from '../masking';
@@ -150,14 +150,21 @@ function routes(deps: InspectorDeps): Record<string, Route> {
     },
 
     'GET outbox': async (_request, response) => {
-      const [due, parked] = await Promise.all([
+      const [due, parked, destination] = await Promise.all([
         runOutbox(['list', '--json', '--limit', '100'], deps.tableName),
         runOutbox(['list', '--parked', '--json', '--limit', '100'], deps.tableName),
+        // The pause and the breaker, as `oneio-relay status --sandbox` shows them.
+        checkDestination(deps.documents, deps.tableName, Date.now()),
       ]);
       if (due.code !== 0 || parked.code !== 0) {
         return json(response, 502, { error: (due.code !== 0 ? due : parked).err.trim() });
       }
-      json(response, 200, { due: JSON.parse(due.out), parked: JSON.parse(parked.out) });
+      json(response, 200, {
+        due: JSON.parse(due.out),
+        parked: JSON.parse(parked.out),
+        paused: destination.paused.summary,
+        breaker: destination.breaker.summary,
+      });
     },
 
     'POST outbox/redrive': async (request, response) => {

@@ -213,6 +213,13 @@ function renderToken() {
 // ── outbox ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 function renderOutbox(outbox) {
+  // `oneio-relay pause --sandbox` / `resume --sandbox` change the first; failures of ONEiO the second.
+  document.querySelector('#destination').replaceChildren(
+    ...[
+      ['paused', outbox.paused],
+      ['breaker', outbox.breaker],
+    ].flatMap(([name, value]) => [el('dt', {}, name), el('dd', { 'data-field': name }, value ?? '—')]),
+  );
   const items = [...(outbox.due ?? []), ...(outbox.parked ?? [])];
   document.querySelector('#outbox tbody').replaceChildren(
     ...items.map((item) =>
