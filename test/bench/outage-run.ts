@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, ENV, OUTBOX_SHARDS, SWEEP_EVENT } from '../../functions/relay/contract';
+import { maxInAnySecond } from '../support/arrivals';
 import { lambdaContext } from '../support/lambda-context';
 import { type BenchFleet, signedWebhook } from './bench-fleet';
 import { fixed } from './stats';
@@ -175,17 +176,6 @@ async function perShard(fleet: BenchFleet, tableName: string): Promise<number[]>
     counts.push(total);
   }
   return counts;
-}
-
-/** The most of `times` (epoch ms) within any one second. */
-function maxInAnySecond(times: readonly number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 1_000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 function rowsOf(f: OutageFigures): Row[] {

@@ -4,6 +4,7 @@ import type { RelayHandler } from '../../functions/relay/app';
 import { ENV, SWEEP_EVENT } from '../../functions/relay/contract';
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
 import type { OutboxItem } from '../../functions/relay/ports/outbox';
+import { maxInAnySecond } from '../support/arrivals';
 import { createTestTable } from '../support/dynamodb';
 import { lambdaContext } from '../support/lambda-context';
 import { type Fleet, githubWebhookFor, startFleet } from '../support/relay-fleet';
@@ -149,14 +150,3 @@ describe('fleet-wide backoff, circuit breaker and drain rate', () => {
     );
   });
 });
-
-/** The most of `times` (epoch ms, real arrival times) within any one second. */
-function maxInAnySecond(times: readonly number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 1_000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}

@@ -7,6 +7,7 @@ import { handleSweep } from '../../functions/relay/events/sweep-handler';
 import { InMemoryDestinationStore } from '../../functions/relay/io/memory/destination-store';
 import { InMemoryOutbox } from '../../functions/relay/io/memory/outbox';
 import type { OutboxItem } from '../../functions/relay/ports/outbox';
+import { maxInAnySecond } from '../support/arrivals';
 import { captureTelemetry } from './capturing-telemetry';
 import { FakeClock, FakeTokenSource, type Scripted, ScriptedReceiver } from './fakes';
 
@@ -511,14 +512,3 @@ describe('Pacer', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(105);
   });
 });
-
-/** The most of `times` (ms) that fall in any one-second window. */
-function maxInAnySecond(times: readonly number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 1_000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
