@@ -477,6 +477,42 @@ describe('sweepOutbox and the destination', () => {
     expect(maxInAnySecond(starts)).toBeLessThanOrEqual(20);
     expect(order.slice(0, 5)).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
   });
+
+  it('counts the half-open probe in the drain rate', async () => {
+    // Prepare: the breaker opened a cool-down ago; 12 due items, an instant ONEiO, the real clock
+    const outbox = new InMemoryOutbox();
+    const now = Date.now();
+    for (let i = 0; i < 12; i++)
+      await outbox.add({ ...item(`p${i}`, new FakeClock(now)), dueAt: now - 12 + i });
+    const store = new InMemoryDestinationStore();
+    await store.recordFailure(KEY, { now: now - 60_000, threshold: 1, coolDownMs: 60_000 });
+    const starts: number[] = [];
+
+    // Act
+    const report = await sweepOutbox(Date.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver: {
+        send: async () => {
+          starts.push(Date.now());
+          return { status: 200 };
+        },
+      },
+      now: () => Date.now(),
+      maxAgeMs: DAY_MS,
+      drainRatePerSecond: 5,
+      destination: new DestinationGate({
+        store,
+        key: KEY,
+        policy: { threshold: 1, coolDownMs: 60_000 },
+        now: () => Date.now(),
+      }),
+    });
+
+    // Assess: the probe and the drain after it share one pace
+    expect(report).toMatchObject({ probe: 'closed', delivered: 12 });
+    expect(maxInAnySecond(starts)).toBeLessThanOrEqual(5);
+  });
 });
 
 describe('Pacer', () => {

@@ -133,6 +133,10 @@ export async function sweepOutbox(deadline: number, deps: SweepDeps): Promise<Sw
     }
   };
 
+  // One pace for everything this sweep sends, the probe included.
+  const pacer = new Pacer(rate, now, deps.sleep ?? realSleep);
+  /** Every delivery must start with a whole item budget left before the sweep's deadline. */
+  const lastStart = () => deadline - ITEM_BUDGET_MS;
   const plan = destination === undefined ? { kind: 'deliver' as const } : await destination.planSweep();
   let drain = plan.kind === 'deliver';
   if (plan.kind === 'hold') {
@@ -141,20 +145,19 @@ export async function sweepOutbox(deadline: number, deps: SweepDeps): Promise<Sw
     noteOldest(await outbox.due(now(), BATCH));
   }
   if (plan.kind === 'probe' && destination !== undefined) {
-    const result = await probeWithOne(deadline, deps, destination, counts, noteOldest);
+    const result = await probeWithOne(deadline, deps, destination, counts, noteOldest, () =>
+      pacer.take(lastStart()),
+    );
     probe = result === 'closed' || result === 'reopened' ? result : undefined;
     drain = result === 'closed';
     if (!drain) held = 'breaker';
   }
 
   if (drain) {
-    const pacer = new Pacer(rate, now, deps.sleep ?? realSleep);
     const batchSize = Number.isFinite(rate) ? Math.min(MAX_BATCH, Math.max(BATCH, Math.ceil(rate))) : BATCH;
     const workers = Number.isFinite(rate)
       ? Math.min(MAX_PARALLEL, Math.max(PARALLEL, Math.ceil(rate / 2)))
       : PARALLEL;
-    /** Every delivery must start with a whole item budget left before the sweep's deadline. */
-    const lastStart = () => deadline - ITEM_BUDGET_MS;
     for (;;) {
       const hold = await destination?.hold();
       if (hold !== undefined) {
@@ -227,6 +230,8 @@ async function probeWithOne(
   destination: DestinationGate,
   counts: Counts,
   noteOldest: (entries: readonly QueuedEntry[]) => void,
+  /** Waits for the probe's turn at the drain rate; false when none is left before the sweep's end. */
+  turn: () => Promise<boolean>,
 ): Promise<'closed' | 'reopened' | 'lost' | 'nothing'> {
   const { outbox, now } = deps;
   if (deadline - now() < ITEM_BUDGET_MS || !(await destination.tryProbe())) return 'nothing';
@@ -239,6 +244,7 @@ async function probeWithOne(
   counts.claimed++;
   let probe: 'closed' | 'reopened' | 'lost' = 'lost';
   await settle({ entry, item, claimToken }, counts, deps, async () => {
+    if (!(await turn())) return release({ entry, item, claimToken }, deps);
     const result = await deliverOne({ entry, item, claimToken }, deadline, deps);
     probe = await destination.endProbe(result.delivery);
     return result;
