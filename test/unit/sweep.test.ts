@@ -180,6 +180,8 @@ describe('handleSweep', () => {
       'OutboxParked',
       'OutboxParkedItems',
       'OutboxOldestDueAge',
+      // Published on its own before the sweep, so it comes after the buffered ones here.
+      'OutboxSweepHeartbeat',
     ]);
     expect(captured.logs()).toEqual([expect.objectContaining({ message: 'Outbox swept', parkedItems: 4 })]);
   });
