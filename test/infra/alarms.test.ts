@@ -188,103 +188,63 @@ describe('alarms', () => {
     });
   });
 
-  it.each(both)('$name alarms when no sweep has started for two 5-minute periods', ({ name, s }) => {
-    expect(byMetric(s, SWEEP_HEARTBEAT_METRIC)).toEqual({
-      ...common(s),
-      AlarmDescription: expect.stringContaining('No outbox sweep has started for 10 minutes'),
-      Namespace: 'OneioRelay',
-      MetricName: 'OutboxSweepHeartbeat',
-      Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'LessThanThreshold',
-      EvaluationPeriods: 2,
-      TreatMissingData: 'breaching',
-    });
-  });
-
-  // The relay's own metrics carry exactly one dimension, Powertools' `service`; an alarm naming another set of
-  // dimensions (or the unsuffixed service) would watch a metric nobody publishes and never fire.
-  it.each(both)('$name alarms while any parked outbox item waits for an operator', ({ name, s }) => {
-    expect(byMetric(s, 'OutboxParkedItems')).toEqual({
-      ...common(s),
-      AlarmDescription: expect.stringContaining('outbox list --env <env> --parked'),
-      Namespace: 'OneioRelay',
-      MetricName: 'OutboxParkedItems',
-      Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
-      Statistic: 'Maximum',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'ignore',
-    });
-  });
-
-  it.each(both)(
-    '$name alarms when the oldest due outbox item is older than the configured minutes',
-    ({ name, config, s }) => {
-      expect(config.outboxAgeAlarmMinutes).toBe(60);
-      expect(byMetric(s, 'OutboxOldestDueAge')).toEqual({
-        ...common(s),
-        AlarmDescription: expect.stringContaining('more than 60 minutes ago'),
-        Namespace: 'OneioRelay',
-        MetricName: 'OutboxOldestDueAge',
-        Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
-        Statistic: 'Maximum',
-        // The gauge is published in seconds.
-        Threshold: 3600,
-        ComparisonOperator: 'GreaterThanThreshold',
-        EvaluationPeriods: 1,
-        TreatMissingData: 'ignore',
-      });
-    },
-  );
-
-  it.each(both)('$name alarms on the first message neither delivered nor kept', ({ name, s }) => {
-    expect(byMetric(s, 'MessageFailed')).toEqual({
-      ...common(s),
-      AlarmDescription: expect.stringContaining('503'),
-      Namespace: 'OneioRelay',
-      MetricName: 'MessageFailed',
-      Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
-  });
-
-  it.each(both)('$name alarms on the first failed token refresh', ({ name, s }) => {
-    expect(byMetric(s, 'TokenRefreshFailed')).toEqual({
-      ...common(s),
-      AlarmDescription: expect.stringContaining('invalid_client'),
-      Namespace: 'OneioRelay',
-      MetricName: 'TokenRefreshFailed',
-      Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
-  });
-
-  it.each(both)(
-    '$name alarms on a burst of refused signatures, on the series without a reason',
-    ({ name, s }) => {
-      expect(byMetric(s, 'WebhookUnauthorized')).toEqual({
-        ...common(s),
-        AlarmDescription: expect.stringContaining('signing secret'),
-        Namespace: 'OneioRelay',
-        MetricName: 'WebhookUnauthorized',
-        // Exactly the service: the function publishes this series next to the one by reason.
-        Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
+  // The alarms on the relay's own metrics, exactly: the relay's metrics carry one dimension, Powertools' `service`,
+  // and an alarm naming another set of dimensions (or the unsuffixed service) would watch a metric nobody
+  // publishes and never fire.
+  const relayAlarms = [
+    {
+      // No sweep started in two periods in a row: the schedule or the function is broken.
+      metric: SWEEP_HEARTBEAT_METRIC,
+      says: 'No outbox sweep has started for 10 minutes',
+      expected: {
         Statistic: 'Sum',
-        Threshold: 10,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 2,
+      },
+    },
+    {
+      // Any parked item waits for an operator.
+      metric: 'OutboxParkedItems',
+      says: 'outbox list --env <env> --parked',
+      expected: { Statistic: 'Maximum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' },
+    },
+    {
+      // The configured 60 minutes, in seconds as the gauge is published.
+      metric: 'OutboxOldestDueAge',
+      says: 'more than 60 minutes ago',
+      expected: { Statistic: 'Maximum', Threshold: 3600, ComparisonOperator: 'GreaterThanThreshold' },
+    },
+    {
+      metric: 'MessageFailed',
+      says: '503',
+      expected: { Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' },
+    },
+    {
+      metric: 'TokenRefreshFailed',
+      says: 'invalid_client',
+      expected: { Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' },
+    },
+    {
+      // The series without a reason, at the default threshold of 10 per 5 minutes.
+      metric: 'WebhookUnauthorized',
+      says: 'signing secret',
+      expected: { Statistic: 'Sum', Threshold: 10, ComparisonOperator: 'GreaterThanOrEqualToThreshold' },
+    },
+  ] as const;
+
+  it.each(both.flatMap((env) => relayAlarms.map((alarm) => ({ ...env, ...alarm }))))(
+    '$name alarms on $metric exactly as intended',
+    ({ name, s, metric, says, expected }) => {
+      expect(byMetric(s, metric)).toEqual({
+        ...common(s),
+        AlarmDescription: expect.stringContaining(says),
+        Namespace: 'OneioRelay',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: `oneio-relay-${name}` }],
         EvaluationPeriods: 1,
-        TreatMissingData: 'notBreaching',
+        TreatMissingData: expect.any(String),
+        ...expected,
       });
     },
   );
