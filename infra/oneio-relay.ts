@@ -73,8 +73,8 @@ export function relayServiceName(environmentName: string): string {
 }
 
 /**
- * The relay for one environment: function, table, secrets, webhook API, EventBridge rules, dead-letter queue,
- * alarms, and a role that can do exactly what the code does.
+ * The relay for one environment: function, table, secrets, webhook API, EventBridge rules, outbox sweep schedule,
+ * dead-letter queue, alarms, dashboard, and a role that can do exactly what the code does.
  */
 export class OneioRelay extends Construct {
   readonly handler: NodejsFunction;
