@@ -7,6 +7,7 @@ import {
   SourceDeclarationError,
   type SourceDeclarations,
 } from '../functions/relay/core/inbound/source-declaration';
+import { WEBHOOK_BUDGET_MS } from '../functions/relay/events/webhook-handler';
 
 /** The ONEiO endpoints of one environment (see the ONEiO facts in the project's shared notes). */
 export interface OneioEndpoints {
@@ -54,6 +55,14 @@ export interface ApiThrottling {
   readonly burstLimit: number;
 }
 
+/** A custom domain for the webhook API, so sender URLs survive a replaced API and read as yours. */
+export interface WebhookDomain {
+  /** Lower-case host name senders call, e.g. `webhooks.example.com`; point its DNS at the `WebhookDomainTarget` output. */
+  readonly domainName: string;
+  /** ARN of an ACM certificate for `domainName`, issued in the stack's region (a regional API needs one there). */
+  readonly certificateArn: string;
+}
+
 /** Everything that differs between two deployments of the relay. */
 export interface OneioRelayProps {
   /** Environment name, lower case (`qa`, `prod`): the stack is `OneioRelay-<name>`, resources are tagged with it. */
@@ -95,6 +104,9 @@ export interface OneioRelayProps {
    * Reserved concurrency of the function: caps what the relay can take from the account's pool and the load it
    * can put on ONEiO.
    *
+   * When set, it must hold `throttling.rateLimit` × the webhook budget (8 s): while ONEiO is slow every admitted
+   * webhook holds an instance that long, and Lambda answers the excess with throttling errors.
+   *
    * @default - unreserved (shares the account's unreserved pool)
    */
   readonly reservedConcurrency?: number;
@@ -108,15 +120,45 @@ export interface OneioRelayProps {
    * @default true
    */
   readonly pointInTimeRecovery?: boolean;
-  /** @default - alarms go to the SNS topic only; subscribe to it yourself */
+  /**
+   * E-mail address subscribed to the stack's alarm topic (the address confirms the subscription once).
+   * An environment with `removalPolicy: RETAIN` needs this or `alarmTopicArn`.
+   *
+   * @default - no subscription
+   */
   readonly alarmEmail?: string;
+  /**
+   * ARN of an existing standard SNS topic (a central on-call, PagerDuty or Chatbot topic, in the stack's region)
+   * every alarm also notifies. Its policy must let `cloudwatch.amazonaws.com` publish. An environment with
+   * `removalPolicy: RETAIN` needs this or `alarmEmail`.
+   *
+   * @default - alarms notify the stack's own topic only
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * The `WebhooksUnauthorized` alarm fires when this many webhooks are refused for their signature (or source IP)
+   * within 5 minutes: a wrong signing secret on one side, or somebody probing.
+   *
+   * @default 10 ({@link DEFAULT_WEBHOOK_UNAUTHORIZED_ALARM_THRESHOLD})
+   */
+  readonly webhookUnauthorizedAlarmThreshold?: number;
+  /**
+   * Serve the webhook API on this domain too; `WebhookBaseUrl` then uses it.
+   *
+   * @default - senders use the API's `execute-api` URL
+   */
+  readonly customDomain?: WebhookDomain;
 }
 
-/** One environment's configuration: the construct's props plus where the stack is deployed. */
+/**
+ * One environment's configuration: the construct's props plus where the stack is deployed. An environment that
+ * retains data (`removalPolicy: RETAIN`) must name both: `cdk deploy` then refuses credentials of another account
+ * instead of deploying that environment wherever the shell happens to point.
+ */
 export interface RelayConfig extends OneioRelayProps {
-  /** @default - CDK_DEFAULT_ACCOUNT, i.e. the account of the credentials the CLI runs with */
+  /** @default - CDK_DEFAULT_ACCOUNT, i.e. the account of the credentials the CLI runs with (not allowed with RETAIN) */
   readonly account?: string;
-  /** @default - CDK_DEFAULT_REGION, i.e. the region of the CLI's profile */
+  /** @default - CDK_DEFAULT_REGION, i.e. the region of the CLI's profile (not allowed with RETAIN) */
   readonly region?: string;
 }
 
@@ -126,34 +168,80 @@ const MAX_RETENTION_SECONDS = 30 * 24 * 3600;
 export const DEFAULT_OUTBOX_AGE_ALARM_MINUTES = 60;
 /** The alarms evaluate 5-minute periods; a shorter age threshold would not be seen any sooner. */
 const MIN_OUTBOX_AGE_ALARM_MINUTES = 5;
+/** Default of {@link OneioRelayProps.webhookUnauthorizedAlarmThreshold}: refusals in 5 minutes. */
+export const DEFAULT_WEBHOOK_UNAUTHORIZED_ALARM_THRESHOLD = 10;
 
 export class RelayConfigError extends Error {
   override readonly name = 'RelayConfigError';
 }
 
 /**
- * Checks one environment's configuration before any resource is built and returns it with the sources parsed.
- * Throws {@link RelayConfigError} whose message names the field, e.g. `prod.throttling.burstLimit must be …`.
+ * Checks one environment's configuration, the construct's props and where it is deployed, before any resource is
+ * built; returns it with the sources parsed. Throws {@link RelayConfigError} whose message names the field, e.g.
+ * `prod.throttling.burstLimit must be …`.
  */
-export function validateConfig<T extends OneioRelayProps>(config: T): T {
+export function validateConfig<T extends RelayConfig>(config: T): T {
+  const validated = validateRelayProps(config);
+  const env = config.environmentName;
+  const fail = failFor(env);
+  // Left out, the shell's credentials and profile decide: QA's would deploy "prod" into QA's account.
+  const retains = `because ${env} retains its data (removalPolicy RETAIN)`;
+  if (config.removalPolicy === RemovalPolicy.RETAIN && config.account === undefined) {
+    fail(
+      'account',
+      `set in infra/config.ts, ${retains}: with the ${env} 12-digit account id written there, cdk deploy ` +
+        'refuses credentials of any other account',
+    );
+  }
+  if (config.removalPolicy === RemovalPolicy.RETAIN && config.region === undefined) {
+    fail(
+      'region',
+      `set in infra/config.ts, ${retains}: with the ${env} region written there, cdk deploy goes to that region ` +
+        "whatever the shell's profile says",
+    );
+  }
+  if (config.account !== undefined && !/^\d{12}$/.test(config.account)) {
+    fail('account', 'a 12-digit AWS account id', config.account);
+  }
+  if (config.region !== undefined && !REGION.test(config.region)) {
+    fail('region', 'an AWS region like eu-west-1', config.region);
+  }
+  // arn:<partition>:acm:<region>:<account>:certificate/<id>; a regional API domain takes a certificate of its own
+  // account and region only.
+  const [, , , certificateRegion, certificateAccount] = config.customDomain?.certificateArn.split(':') ?? [];
+  if (config.region !== undefined && certificateRegion !== undefined && certificateRegion !== config.region) {
+    fail(
+      'customDomain.certificateArn',
+      `a certificate in the stack's region ${config.region} (a regional API domain cannot use one from elsewhere)`,
+      config.customDomain?.certificateArn,
+    );
+  }
+  if (
+    config.account !== undefined &&
+    certificateAccount !== undefined &&
+    certificateAccount !== config.account
+  ) {
+    fail(
+      'customDomain.certificateArn',
+      `a certificate of the stack's account ${config.account}`,
+      config.customDomain?.certificateArn,
+    );
+  }
+  return validated;
+}
+
+/**
+ * Checks the construct's props (everything but where the stack goes) and returns them with the sources parsed.
+ * Throws {@link RelayConfigError} naming the field.
+ */
+export function validateRelayProps<T extends OneioRelayProps>(config: T): T {
   const env = config.environmentName;
   if (typeof env !== 'string' || !/^[a-z][a-z0-9-]{0,19}$/.test(env)) {
     throw new RelayConfigError(
       `environmentName must be 1-20 lower-case letters, digits or dashes, starting with a letter (got ${JSON.stringify(env)})`,
     );
   }
-  const fail: Fail = (field, rule, ...value) => {
-    const got = value.length > 0 ? ` (got ${show(value[0])})` : '';
-    throw new RelayConfigError(`${env}.${field} must be ${rule}${got}`);
-  };
-
-  const target = config as Partial<RelayConfig>;
-  if (target.account !== undefined && !/^\d{12}$/.test(target.account)) {
-    fail('account', 'a 12-digit AWS account id', target.account);
-  }
-  if (target.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(target.region)) {
-    fail('region', 'an AWS region like eu-west-1', target.region);
-  }
+  const fail = failFor(env);
 
   checkHttpsUrl(config.oneio?.tokenUrl, 'oneio.tokenUrl', fail);
   checkHttpsUrl(config.oneio?.receiverUrl, 'oneio.receiverUrl', fail);
@@ -232,6 +320,20 @@ export function validateConfig<T extends OneioRelayProps>(config: T): T {
   if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 1)) {
     fail('reservedConcurrency', 'an integer of at least 1 (or left out)', reserved);
   }
+  // While ONEiO is slow each admitted webhook holds an instance for the whole budget. What the stage admits beyond
+  // the reserved instances, Lambda refuses with a throttling error the sender sees as a 5xx, and GitHub does not
+  // retry: the stage must throttle first, with a 429 that says why and costs no invocation.
+  const budgetSeconds = WEBHOOK_BUDGET_MS / 1000;
+  const needed = Math.ceil((rateLimit as number) * budgetSeconds);
+  if (reserved !== undefined && needed > reserved) {
+    fail(
+      'reservedConcurrency',
+      `at least throttling.rateLimit × the ${budgetSeconds} s webhook budget = ${rateLimit} × ${budgetSeconds} = ` +
+        `${needed} instances, or Lambda refuses what API Gateway admits while ONEiO is slow; lower ` +
+        `throttling.rateLimit to ${Math.floor(reserved / budgetSeconds)} or raise reservedConcurrency`,
+      reserved,
+    );
+  }
 
   if (!(Object.values(RetentionDays) as unknown[]).includes(config.logRetention)) {
     fail('logRetention', 'a RetentionDays value', config.logRetention);
@@ -245,12 +347,60 @@ export function validateConfig<T extends OneioRelayProps>(config: T): T {
   if (config.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(config.alarmEmail)) {
     fail('alarmEmail', 'an e-mail address', config.alarmEmail);
   }
+  // CloudWatch cannot publish alarm notifications to a FIFO topic.
+  if (config.alarmTopicArn !== undefined && !SNS_TOPIC_ARN.test(config.alarmTopicArn)) {
+    fail('alarmTopicArn', 'the ARN of a standard (not FIFO) SNS topic', config.alarmTopicArn);
+  }
+  if (
+    config.removalPolicy === RemovalPolicy.RETAIN &&
+    config.alarmEmail === undefined &&
+    config.alarmTopicArn === undefined
+  ) {
+    throw new RelayConfigError(
+      `${env}.alarmEmail or ${env}.alarmTopicArn must be set, because ${env} retains its data (removalPolicy ` +
+        'RETAIN): without either its alarms reach nobody',
+    );
+  }
+  const unauthorized = config.webhookUnauthorizedAlarmThreshold;
+  if (unauthorized !== undefined && (!Number.isInteger(unauthorized) || unauthorized < 1)) {
+    fail(
+      'webhookUnauthorizedAlarmThreshold',
+      'a whole number of refusals (per 5 minutes) of at least 1',
+      unauthorized,
+    );
+  }
+  if (config.customDomain !== undefined) checkCustomDomain(config.customDomain, fail);
 
   return { ...config, sources };
 }
 
 /** Throws naming the field; `value`, when passed, is quoted in the message so the operator sees what was read. */
 type Fail = (field: string, rule: string, ...value: [unknown?]) => never;
+
+function failFor(env: string): Fail {
+  return (field, rule, ...value) => {
+    const got = value.length > 0 ? ` (got ${show(value[0])})` : '';
+    throw new RelayConfigError(`${env}.${field} must be ${rule}${got}`);
+  };
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f-]{36}$/;
+/** A DNS host name of at least two labels, lower case as API Gateway stores it. */
+const HOST_NAME = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function checkCustomDomain(domain: WebhookDomain, fail: Fail): void {
+  if (typeof domain !== 'object' || domain === null) {
+    fail('customDomain', 'an object with domainName and certificateArn');
+  }
+  if (typeof domain.domainName !== 'string' || !HOST_NAME.test(domain.domainName)) {
+    fail('customDomain.domainName', 'a lower-case host name like webhooks.example.com', domain.domainName);
+  }
+  if (typeof domain.certificateArn !== 'string' || !ACM_CERTIFICATE_ARN.test(domain.certificateArn)) {
+    fail('customDomain.certificateArn', 'the ARN of an ACM certificate', domain.certificateArn);
+  }
+}
 
 function show(value: unknown): string {
   return typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);

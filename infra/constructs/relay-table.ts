@@ -7,18 +7,18 @@ import { TABLE } from '../../functions/relay/contract';
 /**
  * The DynamoDB calls the relay makes on its table, and nothing else: token store (read, lease and publish with
  * conditional Put/Update, invalidate), de-duplication records (conditional Put), outbox (Put, Update to claim and
- * reschedule, Delete on delivery, Query for due items). A new SDK call in functions/relay needs its action here,
- * and the IAM test pins this list. No Scan, no Batch*, no DescribeTable, no ConditionCheckItem.
+ * reschedule, Delete on delivery). A new SDK call in functions/relay needs its action here, and the IAM test pins
+ * this list. No Query (the outbox queries its index only), no Scan, no Batch*, no DescribeTable, no
+ * ConditionCheckItem.
  */
 export const RELAY_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
-  'dynamodb:Query',
 ] as const;
 
-/** Index queries are reads by key range; nothing else is possible on an index. */
+/** The outbox lists due and counts parked items with a Query on its index; nothing else is possible on an index. */
 const RELAY_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 type KeyType = 'S' | 'N' | 'B';
@@ -88,7 +88,7 @@ export class RelayTable extends Construct {
   }
 
   /**
-   * Grants {@link RELAY_TABLE_ACTIONS} on the table, and Query on each index by exact ARN. Written out instead of
+   * Grants {@link RELAY_TABLE_ACTIONS} on the table, and Query on each index only, by exact ARN. Written out instead of
    * `grantReadWriteData`, which would add Batch*, Scan, DescribeTable and ConditionCheckItem.
    */
   grantRelayAccess(grantee: IGrantable): void {

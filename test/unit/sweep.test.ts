@@ -305,6 +305,8 @@ describe('handleSweep', () => {
       'OutboxSweepErrors',
       'OutboxParkedItems',
       'OutboxOldestDueAge',
+      // Published on its own before the sweep, so it comes after the buffered ones here.
+      'OutboxSweepHeartbeat',
     ]);
     expect(captured.logs()).toEqual([expect.objectContaining({ message: 'Outbox swept', parkedItems: 4 })]);
   });

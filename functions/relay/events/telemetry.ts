@@ -13,12 +13,16 @@ export function count(telemetry: Telemetry, name: string): void {
 }
 
 /**
- * Counts a refused signature with its reason as a dimension (`missing_header`, `bad_signature`, `stale_timestamp`,
- * …), so an operator can tell a misconfigured secret from a probe. Published at once, as its own EMF record.
+ * Counts a refused signature twice in one EMF record: with its reason as a dimension (`missing_header`,
+ * `bad_signature`, `stale_timestamp`, …), so an operator can tell a misconfigured secret from a probe, and with the
+ * `service` dimension alone, the one series an alarm can watch (CloudWatch does not add up dimension values).
+ * Published at once.
  */
 export function countRejection(telemetry: Telemetry, reason: string): void {
   const metric = telemetry.metrics.singleMetric();
   metric.addDimension('reason', reason);
+  // A second dimension set of no dimensions of its own: the defaults alone, i.e. `service`.
+  metric.addDimensions({});
   metric.addMetric('WebhookUnauthorized', MetricUnit.Count, 1);
 }
 
