@@ -7,18 +7,21 @@ import { captureTelemetry } from './capturing-telemetry';
 import { emfRecords } from './emf-records';
 import { FakeClock, FakeTokenSource, ScriptedReceiver } from './fakes';
 
-/** An outbox whose parked-items count fails, as DynamoDB would after the sweep has delivered its items. */
-class CountFailingOutbox extends InMemoryOutbox {
-  override async count(): Promise<number> {
-    throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+/** An outbox whose second query of due items fails, as DynamoDB would after the sweep delivered a first batch. */
+class FailingAfterOneBatch extends InMemoryOutbox {
+  private queries = 0;
+  override async due(now: number, limit: number): Promise<OutboxItem[]> {
+    if (++this.queries > 1)
+      throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+    return super.due(now, limit);
   }
 }
 
-function dueItem(clock: FakeClock): OutboxItem {
+function dueItem(clock: FakeClock, n: number): OutboxItem {
   return {
-    relayId: 'r1',
+    relayId: `r${n}`,
     source: 'github',
-    deliveryId: 'd1',
+    deliveryId: `d${n}`,
     body: '{"id":1}',
     state: 'due',
     attempts: 1,
@@ -77,8 +80,9 @@ describe('the outbox sweep heartbeat', () => {
     // Prepare
     const captured = captureTelemetry();
     const clock = new FakeClock();
-    const outbox = new CountFailingOutbox();
-    await outbox.add(dueItem(clock));
+    const outbox = new FailingAfterOneBatch();
+    // A full first batch, so the sweep asks for more.
+    for (let n = 0; n < 10; n++) await outbox.add(dueItem(clock, n));
     const receiver = new ScriptedReceiver([{ status: 200 }], clock);
 
     // Act
@@ -90,7 +94,7 @@ describe('the outbox sweep heartbeat', () => {
 
     // Assess
     await expect(swept).rejects.toThrow('Service unavailable');
-    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests).toHaveLength(10);
     expect(heartbeats(captured.output())).toEqual([{ value: 1, dimensionSets: [['service']] }]);
     // The sweep's own report never came: only the heartbeat tells that it ran.
     expect(captured.logs()).toEqual([]);
