@@ -17,7 +17,7 @@ import { isHttpApiEvent } from './events/api-gateway';
 import { isEventBridgeEvent } from './events/eventbridge';
 import { handleEventBridge } from './events/eventbridge-handler';
 import { handleSweep, isSweepEvent } from './events/sweep-handler';
-import { count, type Telemetry, tokenTelemetry } from './events/telemetry';
+import { count, secretTelemetry, type Telemetry, tokenTelemetry } from './events/telemetry';
 import { handleWebhook } from './events/webhook-handler';
 import { DynamoDbDedupStore } from './io/dynamodb/dedup-store';
 import { DynamoDbOutbox } from './io/dynamodb/outbox';
@@ -42,7 +42,8 @@ export interface RelayClients {
  * environment). DynamoDB gets short timeouts and few retries: it is a cache for the token, and when it is down the
  * relay must notice in about a second and carry on without it, not spend the sender's patience on retries.
  * `throwOnRequestTimeout`: without it the SDK only warns when `requestTimeout` passes, and a service that accepts
- * the connection but never answers would hold the invocation until the function times out.
+ * the connection but never answers would hold the invocation until the function times out. Each Secrets Manager
+ * read also has a time limit of its own over all attempts (`SECRET_READ_TIMEOUT_MS`).
  */
 export function createClients(): RelayClients {
   return {
@@ -92,11 +93,12 @@ export function createRelayHandler(
     logger: new Logger(),
     metrics: new Metrics(),
   };
+  const secretEvents = { events: secretTelemetry(telemetry) };
   const credentials = new SecretsManagerCredentialsProvider(
-    new JsonSecret(clients.secrets, config.credentialsSecretId),
+    new JsonSecret(clients.secrets, config.credentialsSecretId, secretEvents),
   );
   const signingSecrets = new SecretsManagerSigningSecrets(
-    new JsonSecret(clients.secrets, config.signingSecretsSecretId),
+    new JsonSecret(clients.secrets, config.signingSecretsSecretId, secretEvents),
   );
   const tokens = new TokenManager({
     key: tokenKey(config),
