@@ -499,29 +499,6 @@ describe('TokenManager: a refresh belongs to no caller', () => {
     expect(endpoint.requests).toBe(1);
     expect((await store.read(KEY))?.token?.version).toBe(next.version);
   });
-
-  it('does not turn a refresh that fails after everyone gave up into an unhandled rejection', async () => {
-    // Prepare
-    const clock = fakeClock();
-    const endpoint = fakeEndpoint({ delay: () => realTime(40) });
-    endpoint.failNext(new TokenEndpointError('Token endpoint answered 500', 'server', 500));
-    const tokens = manager({ store: new InMemoryTokenStore(), endpoint, now: clock.now });
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-
-    // Act
-    try {
-      await expect(tokens.get(clock.now() + 10)).rejects.toBeInstanceOf(TokenUnavailableError);
-      await realTime(80);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
-
-    // Assess
-    expect(endpoint.requests).toHaveLength(1);
-    expect(unhandled).toEqual([]);
-  });
 });
 
 describe('TokenManager: tokens ONEiO refused', () => {

@@ -165,14 +165,9 @@ export class TokenManager {
    * up leaves the refresh running: its result serves the callers still waiting and the next ones.
    */
   private awaitRefresh(deadline: number): Promise<SharedToken> {
-    if (!this.inflight) {
-      const refresh = this.refresh(this.now() + this.refreshTimeoutMs).finally(() => {
-        this.inflight = undefined;
-      });
-      // Every caller may have given up by the time it fails: that must not become an unhandled rejection.
-      refresh.catch(() => undefined);
-      this.inflight = refresh;
-    }
+    this.inflight ??= this.refresh(this.now() + this.refreshTimeoutMs).finally(() => {
+      this.inflight = undefined;
+    });
     return waitAtMost(this.inflight, deadline - this.now());
   }
 
@@ -352,7 +347,8 @@ export class TokenManager {
 
 /**
  * `promise`, or a {@link TokenUnavailableError} once `ms` have passed, whichever comes first. The timer is real (the
- * caller's budget is wall-clock time) and cleared as soon as the promise settles.
+ * caller's budget is wall-clock time) and cleared as soon as the promise settles. `promise` always gets a rejection
+ * handler here, so a refresh that fails after every caller gave up is not an unhandled rejection.
  */
 function waitAtMost<T>(promise: Promise<T>, ms: number): Promise<T> {
   if (ms >= MAX_TIMER_MS) return promise;
