@@ -1,11 +1,11 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TABLE } from '../../functions/relay/contract';
 import { DynamoDbTokenStore } from '../../functions/relay/io/dynamodb/token-store';
 import { TokenStoreUnavailableError } from '../../functions/relay/ports/token-store';
 import { type FaultProxy, onDynamoDbWrite, startFaultProxy } from '../faults/fault-proxy';
-import { createTestTable } from '../support/dynamodb';
+import { createTestTable, relayDynamoDbClient } from '../support/dynamodb';
 
 const NOW = 1_700_000_000_000;
 
@@ -162,15 +162,7 @@ describe('DynamoDbTokenStore: a write applied, then its answer lost (fault proxy
     const { client, tableName } = await createTestTable();
     proxy = await startFaultProxy(inject('dynamodbEndpoint'));
     direct = new DynamoDbTokenStore(DynamoDBDocumentClient.from(client), tableName);
-    // The relay's own client settings (functions/relay/app.ts): two attempts, one-second timeouts.
-    const relayClient = new DynamoDBClient({
-      endpoint: proxy.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
-    });
-    throughProxy = new DynamoDbTokenStore(DynamoDBDocumentClient.from(relayClient), tableName);
+    throughProxy = new DynamoDbTokenStore(relayDynamoDbClient(proxy.url), tableName);
   });
 
   afterAll(async () => {

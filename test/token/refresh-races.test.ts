@@ -1,11 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TokenManager } from '../../functions/relay/core/token/token-manager';
 import { DynamoDbTokenStore } from '../../functions/relay/io/dynamodb/token-store';
 import type { IssuedToken, TokenEndpoint } from '../../functions/relay/ports/oneio';
 import { type FaultProxy, onDynamoDbWrite, type ProxyRule, startFaultProxy } from '../faults/fault-proxy';
-import { createTestTable } from '../support/dynamodb';
+import { createTestTable, relayDynamoDbClient } from '../support/dynamodb';
 
 /**
  * The refresh lease with real concurrency: every instance is a TokenManager with a DynamoDB client of its own
@@ -28,19 +26,6 @@ function countingEndpoint(latencyMs: number) {
     },
   };
   return endpoint;
-}
-
-/** A DynamoDB client with the relay's own settings (functions/relay/app.ts), at `endpoint`. */
-function relayDynamoDbClient(endpoint: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
-    }),
-  );
 }
 
 const isLease = (rule: { operation: string; updateExpression: string | undefined }) =>
