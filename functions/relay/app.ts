@@ -17,7 +17,7 @@ import { isHttpApiEvent } from './events/api-gateway';
 import { isEventBridgeEvent } from './events/eventbridge';
 import { handleEventBridge } from './events/eventbridge-handler';
 import { handleSweep, isSweepEvent } from './events/sweep-handler';
-import { count, type Telemetry, tokenTelemetry } from './events/telemetry';
+import { count, secretTelemetry, type Telemetry, tokenTelemetry } from './events/telemetry';
 import { handleWebhook } from './events/webhook-handler';
 import { DynamoDbDedupStore } from './io/dynamodb/dedup-store';
 import { DynamoDbOutbox } from './io/dynamodb/outbox';
@@ -51,7 +51,8 @@ export const DYNAMODB_CLIENT_CONFIG = {
 
 /**
  * SDK clients from the default configuration chain (region, credentials and `AWS_ENDPOINT_URL_*` from the
- * environment).
+ * environment). Each Secrets Manager read also has a time limit of its own over all attempts
+ * (`SECRET_READ_TIMEOUT_MS`).
  */
 export function createClients(): RelayClients {
   return {
@@ -96,11 +97,12 @@ export function createRelayHandler(
     logger: new Logger(),
     metrics: new Metrics(),
   };
+  const secretEvents = { events: secretTelemetry(telemetry) };
   const credentials = new SecretsManagerCredentialsProvider(
-    new JsonSecret(clients.secrets, config.credentialsSecretId),
+    new JsonSecret(clients.secrets, config.credentialsSecretId, secretEvents),
   );
   const signingSecrets = new SecretsManagerSigningSecrets(
-    new JsonSecret(clients.secrets, config.signingSecretsSecretId),
+    new JsonSecret(clients.secrets, config.signingSecretsSecretId, secretEvents),
   );
   const tokens = new TokenManager({
     key: tokenKey(config),

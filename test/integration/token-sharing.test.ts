@@ -170,3 +170,38 @@ describe('DynamoDB unavailable', () => {
     expect(fleet.oneio.tokenRequests.count).toBe(1 + 3);
   });
 });
+
+describe('ONEiO endpoint disabled: every token refused', () => {
+  let fleet: Fleet;
+
+  beforeAll(async () => {
+    const { tableName } = await createTestTable();
+    fleet = await startFleet({ dynamodbEndpoint: inject('dynamodbEndpoint'), tableName });
+  });
+
+  afterAll(() => fleet.close());
+
+  it('stops invalidating and requesting tokens after three refused tokens, and queues the messages', async () => {
+    // Prepare: the receiver answers 401 to everything, whatever the token.
+    const [handle] = await coldStartMany(fleet, 1);
+    if (handle === undefined) throw new Error('no environment');
+    fleet.oneio.failReceiver({ status: 401, times: 10_000 });
+
+    // Act: messages one after the other, as one environment handles them.
+    const answers: { status: number | undefined; body: string }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await handle(githubWebhookFor(JSON.stringify({ disabled: i })), lambdaContext());
+      answers.push({ status: response?.statusCode, body: response?.body ?? '' });
+    }
+
+    // Assess: three tokens (each refused), then nothing more from the token endpoint nor the receiver.
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202]);
+    expect(answers.every((a) => (JSON.parse(a.body) as { status?: string }).status === 'queued')).toBe(true);
+    expect(fleet.oneio.tokenRequests.count).toBe(3);
+    // Two POSTs for each of the first two messages (a retry with a new token), one for the third, none after.
+    expect(fleet.oneio.receiverRequests).toBe(5);
+    const logs = fleet.logs();
+    expect(logs).toContain('ONEiO keeps refusing new access tokens (401)');
+    expect(logs.match(/"TokenRefusalHold":1/g)).toHaveLength(1);
+  }, 40_000);
+});

@@ -11,7 +11,8 @@ const MAX_AGE_MS = 300_000;
 
 /**
  * A stand-in for the SDK client: answers GetSecretValue with the current `value` (or throws `failure`), and counts
- * the calls. `hold()` keeps the next answers pending until `release()`, to make reads overlap.
+ * the calls. `hold()` keeps the next answers pending until `release()`, to make reads overlap; a held answer gives
+ * up when the caller's abort signal fires, as the SDK does (with an `AbortError`).
  */
 class FakeSecretsManager {
   value: string | undefined;
@@ -24,10 +25,18 @@ class FakeSecretsManager {
     this.value = typeof value === 'string' ? value : JSON.stringify(value);
   }
 
-  readonly send = vi.fn(async (command: unknown) => {
+  readonly send = vi.fn(async (command: unknown, options?: { abortSignal?: AbortSignal }) => {
     if (!(command instanceof GetSecretValueCommand)) throw new Error('only GetSecretValue is expected');
     this.requestedIds.push(command.input.SecretId ?? '');
-    await this.gate;
+    const signal = options?.abortSignal;
+    await Promise.race([
+      this.gate,
+      new Promise<never>((_, reject) =>
+        signal?.addEventListener('abort', () =>
+          reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })),
+        ),
+      ),
+    ]);
     if (this.failure) throw this.failure;
     return { SecretString: this.value };
   });
@@ -231,6 +240,169 @@ describe('JsonSecret', () => {
 
     // Assess
     expect(error.message).toBe(`Secret "${SECRET_ID}" has no string value`);
+  });
+});
+
+describe('JsonSecret: time limit and stale values', () => {
+  /** Settles `promise` or fails after `ms`, so a read that never ends fails the test instead of hanging it. */
+  function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+    return Promise.race([
+      promise,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms),
+      ),
+    ]);
+  }
+
+  function staleWatcher() {
+    const stale: { secretId: string; ageSeconds: number; error: string }[] = [];
+    return {
+      stale,
+      events: {
+        stale: (info: { secretId: string; ageSeconds: number; error: SecretError }) =>
+          stale.push({ ...info, error: info.error.message }),
+      },
+    };
+  }
+
+  it('gives up a read that takes longer than its own time limit, whatever the client would wait', async () => {
+    // Prepare: Secrets Manager accepts the request and never answers.
+    const sm = new FakeSecretsManager({ a: '1' });
+    sm.hold();
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { readTimeoutMs: 50 });
+
+    // Act
+    const error = await secretError(within(secret.read(), 2_000));
+
+    // Assess
+    expect(error.message).toBe(`Secret "${SECRET_ID}" could not be read (TimeoutError)`);
+  });
+
+  it('limits a read to 3 s by default', async () => {
+    // Prepare
+    const sm = new FakeSecretsManager({ a: '1' });
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID);
+    const timeout = vi.spyOn(AbortSignal, 'timeout');
+
+    try {
+      // Act
+      await secret.read();
+
+      // Assess: the signal handed to the SDK is a 3 s timeout.
+      expect(timeout).toHaveBeenCalledWith(3_000);
+      expect(sm.send.mock.calls[0]?.[1]?.abortSignal).toBe(timeout.mock.results[0]?.value);
+    } finally {
+      timeout.mockRestore();
+    }
+  });
+
+  it('serves the last good value when Secrets Manager fails after the cache period, and reports it stale', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const { stale, events } = staleWatcher();
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now, events });
+    await secret.read();
+    sm.failure = Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+
+    // Act
+    clock.advance(300_000);
+    const value = await secret.read();
+
+    // Assess
+    expect(value).toEqual({ a: 'good' });
+    expect(stale).toEqual([
+      {
+        secretId: SECRET_ID,
+        ageSeconds: 300,
+        error: `Secret "${SECRET_ID}" could not be read (ServiceUnavailable)`,
+      },
+    ]);
+  });
+
+  it('asks Secrets Manager again only every 30 s while it fails, serving the stale value meanwhile', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const { stale, events } = staleWatcher();
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now, events });
+    await secret.read();
+    sm.failure = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    clock.advance(300_000);
+
+    // Act
+    for (let i = 0; i < 10; i++) {
+      expect(await secret.read()).toEqual({ a: 'good' });
+      clock.advance(2_900);
+    }
+    clock.advance(1_000);
+    await secret.read();
+    sm.failure = undefined;
+    sm.value = JSON.stringify({ a: 'newer' });
+    clock.advance(30_000);
+    const recovered = await secret.read();
+
+    // Assess: the first read, one 30 s later, then the one that worked.
+    expect(sm.send).toHaveBeenCalledTimes(4);
+    expect(stale).toHaveLength(2);
+    expect(recovered).toEqual({ a: 'newer' });
+  });
+
+  it('fails as before once the last good value is an hour past its cache age', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now });
+    await secret.read();
+    sm.failure = Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+
+    // Act
+    clock.advance(300_000 + 3_600_000 - 1);
+    const lastStale = await secret.read();
+    clock.advance(30_001);
+    const error = await secretError(secret.read());
+
+    // Assess
+    expect(lastStale).toEqual({ a: 'good' });
+    expect(error.message).toBe(`Secret "${SECRET_ID}" could not be read (ServiceUnavailable)`);
+  });
+
+  it('does not cover a value that was read but is unusable with the old one', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now });
+    await secret.read();
+    sm.value = 'a=not-json';
+
+    // Act
+    clock.advance(300_000);
+    const error = await secretError(secret.read());
+
+    // Assess
+    expect(error.message).toBe(`Secret "${SECRET_ID}" is not valid JSON`);
+  });
+
+  it('still bypasses the cache on forceRefresh, and keeps the last good value when that read fails', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const { stale, events } = staleWatcher();
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now, events });
+    await secret.read();
+    sm.value = JSON.stringify({ a: 'rotated' });
+
+    // Act
+    clock.advance(1_000);
+    const rotated = await secret.read({ forceRefresh: true });
+    sm.failure = Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+    const duringOutage = await secret.read({ forceRefresh: true });
+
+    // Assess
+    expect(rotated).toEqual({ a: 'rotated' });
+    expect(duringOutage).toEqual({ a: 'rotated' });
+    expect(sm.send).toHaveBeenCalledTimes(3);
+    expect(stale.map((s) => s.ageSeconds)).toEqual([0]);
   });
 });
 

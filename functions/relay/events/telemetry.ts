@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { TokenEvents } from '../core/token/token-manager';
+import type { SecretEvents } from '../io/secrets-manager/json-secret';
 
 /** Structured logs (one JSON line per message) and CloudWatch embedded metrics. */
 export interface Telemetry {
@@ -42,6 +43,28 @@ export function tokenTelemetry(telemetry: Telemetry): TokenEvents {
     refreshFailed(error, { fallback }) {
       telemetry.logger.warn('Access token refresh failed', { error: error.message, fallback });
       count(telemetry, 'TokenRefreshFailed');
+    },
+    refusalHold({ refusedTokens, holdSeconds }) {
+      telemetry.logger.error(
+        'ONEiO keeps refusing new access tokens (401): the ONEiO endpoint itself refuses (disabled?); ' +
+          'no token invalidated or requested for a while, messages are queued',
+        { refusedTokens, holdSeconds },
+      );
+      count(telemetry, 'TokenRefusalHold');
+    },
+  };
+}
+
+/** Secret reads as logs and metrics: the secret id and the error, never a value. */
+export function secretTelemetry(telemetry: Telemetry): SecretEvents {
+  return {
+    stale({ secretId, ageSeconds, error }) {
+      telemetry.logger.warn('Secret could not be read; using the last good value', {
+        secretId,
+        ageSeconds,
+        error: error.message,
+      });
+      count(telemetry, 'SecretStale');
     },
   };
 }
