@@ -198,8 +198,9 @@ describe('ONEiO endpoint disabled: every token refused', () => {
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202]);
     expect(answers.every((a) => (JSON.parse(a.body) as { status?: string }).status === 'queued')).toBe(true);
     expect(fleet.oneio.tokenRequests.count).toBe(3);
-    // Two POSTs for each of the first two messages (a retry with a new token), one for the third, none after.
-    expect(fleet.oneio.receiverRequests).toBe(5);
+    // Two POSTs for the first message (a retry with a new token), one for the second (its refused token is the
+    // third: the hold starts), none after.
+    expect(fleet.oneio.receiverRequests).toBe(3);
     const logs = fleet.logs();
     expect(logs).toContain('ONEiO keeps refusing new access tokens (401)');
     expect(logs.match(/"TokenRefusalHold":1/g)).toHaveLength(1);

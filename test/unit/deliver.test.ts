@@ -125,18 +125,18 @@ describe('deliver', () => {
     expect(receiver.requests.map((r) => r.accessToken)).toEqual(['token-1', 'token-2']);
   });
 
-  it('gives up after a second 401 with exactly one invalidation, never looping', async () => {
+  it('gives up after a second 401 with one refresh, never looping, and reports the second refused token too', async () => {
     // Prepare: the receiver refuses every token
     const { deps, deadline, receiver, tokens } = setup([{ status: 401 }]);
 
     // Act
     const outcome = await deliver(MESSAGE, deadline, deps);
 
-    // Assess
+    // Assess: two attempts; both refused tokens reported, so neither is handed out again
     expect(outcome.status).toBe('undelivered');
     expect(outcome.attempts).toBe(2);
-    expect(receiver.requests).toHaveLength(2);
-    expect(tokens.invalidated).toHaveLength(1);
+    expect(receiver.requests.map((r) => r.accessToken)).toEqual(['token-1', 'token-2']);
+    expect(tokens.invalidated).toEqual([FakeTokenSource.token(1), FakeTokenSource.token(2)]);
     expect(outcome).toMatchObject({ lastError: expect.stringContaining('401') });
   });
 
@@ -152,9 +152,44 @@ describe('deliver', () => {
     // Act
     const outcome = await deliver(MESSAGE, deadline, deps);
 
-    // Assess
+    // Assess: the second 401 is reported, not retried
     expect(outcome).toMatchObject({ status: 'undelivered', attempts: 3 });
-    expect(tokens.invalidated).toHaveLength(1);
+    expect(tokens.invalidated.map((t) => t.version)).toEqual(['v1', 'v2']);
+  });
+
+  it('answers at once when the token source says no token comes before the deadline', async () => {
+    // Prepare: holding off after refused tokens for five minutes
+    const { deps, deadline, clock, receiver, tokens } = setup([{ status: 200 }]);
+    tokens.failGets(
+      new TokenUnavailableError('No usable token: ONEiO keeps refusing new tokens (401)', {
+        until: clock.now() + 300_000,
+      }),
+    );
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess: one look, no waiting out the budget
+    expect(outcome).toMatchObject({ status: 'undelivered', attempts: 0, inDoubt: false });
+    expect(tokens.gets).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+    expect(receiver.requests).toEqual([]);
+  });
+
+  it('keeps trying within the budget when the token source is only backing off briefly', async () => {
+    // Prepare: a backoff that ends a second from now, well inside the 8 s budget
+    const { deps, deadline, clock, receiver, tokens } = setup([{ status: 200 }]);
+    tokens.failGets(
+      new TokenUnavailableError('No usable token: backing off', { until: clock.now() + 1_000 }),
+      1,
+    );
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'delivered', attempts: 1 });
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it('rejects a 400 immediately, after a single attempt and no wait', async () => {

@@ -42,6 +42,13 @@ export class ReceiverNetworkError extends RelayError {
 export class TokenUnavailableError extends RelayError {
   override readonly name = 'TokenUnavailableError';
   readonly code = 'TOKEN_UNAVAILABLE';
+  /** Epoch ms before which asking again is pointless (a backoff or a hold), when known. */
+  readonly until: number | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { until?: number }) {
+    super(message, options);
+    this.until = options?.until;
+  }
 }
 
 /** A secret could not be read or does not have the documented shape. Names the secret id, never its value. */

@@ -1,7 +1,7 @@
 import type { Receiver, ReceiverResponse } from '../../ports/oneio';
 import type { SharedToken } from '../../ports/token-store';
 import { fullJitter, type Random, sleep as realSleep } from '../backoff';
-import { ReceiverNetworkError, RelayError } from '../errors';
+import { ReceiverNetworkError, RelayError, TokenUnavailableError } from '../errors';
 import { classifyStatus, retryAfterMs } from './classify-response';
 
 /** A message ready for ONEiO: the JSON text exactly as it will be sent. */
@@ -122,8 +122,12 @@ export async function deliver(
         return { status: 'rejected', attempts, lastError, httpStatus: response.status };
       }
       if (verdict === 'unauthorized') {
-        // A second 401 with a fresh token is not a token problem this call can fix: leave it to a later retry.
-        if (retriedUnauthorized) return undelivered(`${lastError} after a token refresh`);
+        // A second 401 with a fresh token is not a token problem this call can fix: leave it to a later retry. The
+        // token source still hears of it, so this token is not handed out again and repeated refusals are noticed.
+        if (retriedUnauthorized) {
+          await deps.tokens.invalidate(token);
+          return undelivered(`${lastError} after a token refresh`);
+        }
         retriedUnauthorized = true;
         if (await deps.tokens.invalidate(token)) continue;
         return undelivered(`${lastError}; not retried: ONEiO keeps refusing fresh tokens`);
@@ -139,6 +143,10 @@ export async function deliver(
       lastError = error.message;
       if (error instanceof ReceiverNetworkError && error.inDoubt) {
         return { status: 'undelivered', attempts, lastError: `${lastError}; in doubt`, inDoubt: true };
+      }
+      // No token before the deadline (a hold after refused tokens, a backoff): waiting here only delays the answer.
+      if (error instanceof TokenUnavailableError && (error.until ?? 0) > deadline - policy.minAttemptMs) {
+        return undelivered();
       }
     }
 

@@ -196,6 +196,7 @@ export class TokenManager {
         if (fallback) return this.adopt(fallback, this.nextRequestAt);
         throw new TokenUnavailableError(
           'No usable token: the token endpoint failed recently and is backing off',
+          { until: this.nextRequestAt },
         );
       }
 
@@ -332,6 +333,7 @@ export class TokenManager {
     if (fallback) return this.adopt(fallback, hold.until);
     throw new TokenUnavailableError(
       `No usable token: ONEiO keeps refusing new tokens (401); none is requested before ${new Date(hold.until).toISOString()}`,
+      { until: hold.until },
     );
   }
 
