@@ -79,6 +79,10 @@ export class RelayAlarms extends Construct {
   readonly tokenRefreshFailed: Alarm;
   /** A burst of webhooks refused for their signature: usually a signing secret that differs on the two sides. */
   readonly webhooksUnauthorized: Alarm;
+  /** ONEiO refuses every new token: an instance holds off and queues everything. */
+  readonly tokensRefused: Alarm;
+  /** Secrets Manager could not be read; last good values are in use. */
+  readonly secretsStale: Alarm;
 
   private readonly props: RelayAlarmsProps;
 
@@ -206,6 +210,25 @@ export class RelayAlarms extends Construct {
         '(signature, timestamp or source IP). bad_signature from one source in the logs: its signing secret ' +
         'differs between the sender and the signing-secrets secret; those webhooks were not relayed. Otherwise ' +
         'somebody is probing the URL.',
+    });
+
+    // Credentials that still get tokens while ONEiO answers 401 to each of them: the ONEiO endpoint is disabled or
+    // its user lost its rights. Nothing reaches ONEiO until that is fixed there, and no other alarm says why.
+    this.tokensRefused = this.alarm('TokensRefused', {
+      metric: this.relayMetric('TokenRefusalHold', 'Sum'),
+      description:
+        'ONEiO answers 401 to every new access token (TokenRefusalHold): the ONEiO endpoint is disabled or its ' +
+        'user lost its rights. Messages are queued in the outbox meanwhile. Fix the endpoint in ONEiO; deliveries ' +
+        'resume within 5 minutes and the outbox sends what was queued.',
+    });
+    // The relay carries on with the values it read last, for up to an hour: worth knowing before that runs out, and
+    // a rotated secret is not picked up meanwhile.
+    this.secretsStale = this.alarm('SecretsStale', {
+      metric: this.relayMetric('SecretStale', 'Sum'),
+      description:
+        'Secrets Manager could not be read (SecretStale); the relay uses the last values it read, for up to an ' +
+        'hour. Check Secrets Manager in the region and the function role; a secret changed meanwhile is not ' +
+        'picked up until reads work again.',
     });
 
     this.allowAlarmsToPublish();

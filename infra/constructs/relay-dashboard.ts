@@ -116,6 +116,8 @@ export class RelayDashboard extends Construct {
         relay('TokenRefreshed', 'token refreshed'),
         relay('TokenRefreshFailed', 'token refresh failed'),
         relay('TokenStoreUnavailable', 'token store unavailable'),
+        relay('TokenRefusalHold', 'every new token refused (hold)'),
+        relay('SecretStale', 'secrets read failed, last values in use'),
         relay('DedupStoreUnavailable', 'de-duplication store unavailable'),
       ]),
       graph(

@@ -117,7 +117,7 @@ describe('alarm notifications', () => {
 });
 
 describe('alarms', () => {
-  it.each(both)('$name has exactly these ten alarms', ({ s }) => {
+  it.each(both)('$name has exactly these twelve alarms', ({ s }) => {
     expect(alarmsOf(s).map((a) => `${a.Namespace} ${a.MetricName}`)).toEqual([
       'AWS/Lambda Errors',
       'AWS/Lambda Throttles',
@@ -129,6 +129,8 @@ describe('alarms', () => {
       'OneioRelay MessageFailed',
       'OneioRelay TokenRefreshFailed',
       'OneioRelay WebhookUnauthorized',
+      'OneioRelay TokenRefusalHold',
+      'OneioRelay SecretStale',
     ]);
     for (const alarm of alarmsOf(s)) expect(alarm).toMatchObject(common(s));
   });
@@ -150,6 +152,8 @@ describe('alarms', () => {
       MessageFailed: 'notBreaching',
       TokenRefreshFailed: 'notBreaching',
       WebhookUnauthorized: 'notBreaching',
+      TokenRefusalHold: 'notBreaching',
+      SecretStale: 'notBreaching',
     });
   });
 
@@ -231,6 +235,16 @@ describe('alarms', () => {
       says: 'signing secret',
       expected: { Statistic: 'Sum', Threshold: 10, ComparisonOperator: 'GreaterThanOrEqualToThreshold' },
     },
+    {
+      metric: 'TokenRefusalHold',
+      says: 'endpoint is disabled',
+      expected: { Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' },
+    },
+    {
+      metric: 'SecretStale',
+      says: 'last values it read',
+      expected: { Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' },
+    },
   ] as const;
 
   it.each(both.flatMap((env) => relayAlarms.map((alarm) => ({ ...env, ...alarm }))))(
@@ -259,6 +273,8 @@ describe('alarms', () => {
         'MessageFailed',
         'TokenRefreshFailed',
         'WebhookUnauthorized',
+        'TokenRefusalHold',
+        'SecretStale',
       ]) {
         expect(byMetric(s, metric)).toMatchObject({
           Namespace: env.POWERTOOLS_METRICS_NAMESPACE,

@@ -117,6 +117,8 @@ describe('dashboard', () => {
           'TokenRefreshed',
           'TokenRefreshFailed',
           'TokenStoreUnavailable',
+          'TokenRefusalHold',
+          'SecretStale',
           'DedupStoreUnavailable',
           'OutboxOldestDueAge',
           'OutboxParkedItems',
