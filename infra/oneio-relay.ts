@@ -205,6 +205,7 @@ export class OneioRelay extends Construct {
     });
     const webhookApi = new WebhookApi(this, 'Webhooks', {
       handler: this.handler,
+      acceptGet: Object.values(config.sources).some((source) => source.oktaVerification === true),
       throttling: config.throttling,
       logRetention: config.logRetention,
       removalPolicy,

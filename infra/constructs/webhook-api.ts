@@ -42,6 +42,13 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 
 export interface WebhookApiProps {
   readonly handler: IFunction;
+  /**
+   * Also route `GET /webhooks/{source}` to the function, for a sender that checks the endpoint with a `GET` (Okta
+   * event hooks). The function answers it only for sources that declare it; without any, no GET reaches it.
+   *
+   * @default false
+   */
+  readonly acceptGet?: boolean;
   readonly throttling: ApiThrottling;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
@@ -74,14 +81,14 @@ export class WebhookApi extends Construct {
         format: ACCESS_LOG_FORMAT,
       },
     });
-    const [route] = this.api.addRoutes({
+    const routes = this.api.addRoutes({
       path: WEBHOOK_ROUTE_PATH,
-      methods: [HttpMethod.POST],
+      methods: props.acceptGet ? [HttpMethod.POST, HttpMethod.GET] : [HttpMethod.POST],
       integration: new HttpLambdaIntegration('Relay', props.handler, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
     });
-    if (route) {
+    for (const route of routes) {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
