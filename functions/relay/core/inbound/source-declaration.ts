@@ -53,13 +53,15 @@ export interface SourceOptions {
    * authorization header passes). Only for the `token` and `basic` schemes; the only source GET is routed for.
    */
   readonly oktaVerification?: boolean;
-  /** Sender headers relayed to ONEiO on top of the scheme's defaults (never a signature, credential or hop header). */
+  // The four fields below describe what ONEiO is to receive besides the body. They are validated now, so a config
+  // that names a signature header fails at synth; the delivery path does not read them yet.
+  /** Sender headers to relay to ONEiO on top of the scheme's defaults (never a signature, credential or hop header). */
   readonly forwardHeaders?: readonly string[];
-  /** Whether the incoming query string goes on to ONEiO's receiver URL. @default true */
+  /** Whether the incoming query string is to go on to ONEiO's receiver URL. @default true */
   readonly forwardQuery?: boolean;
-  /** Wrap the body in an envelope with the relay's metadata, for ONEiO endpoints that map JSON fields only. */
+  /** Whether to wrap the body in an envelope with the relay's metadata, for ONEiO endpoints that map JSON fields only. */
   readonly envelope?: boolean;
-  /** The named ONEiO endpoint (credential pair) that receives this source's messages. @default the default pair */
+  /** The named ONEiO endpoint (credential pair) to receive this source's messages. @default the default pair */
   readonly oneioEndpoint?: string;
 }
 
