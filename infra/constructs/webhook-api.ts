@@ -48,7 +48,10 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 
 export interface WebhookApiProps {
   readonly handler: IFunction;
-  /** The declared sources: the API's authorization acknowledgement names how each one is authenticated. */
+  /**
+   * The declared sources: the API's authorization acknowledgement names how each one is authenticated, and
+   * `GET /webhooks/{source}` is routed too when one of them is checked by a `GET` (Okta event hooks).
+   */
   readonly sources: SourceDeclarations;
   readonly throttling: ApiThrottling;
   readonly logRetention: RetentionDays;
@@ -93,14 +96,14 @@ export class WebhookApi extends Construct {
         format: ACCESS_LOG_FORMAT,
       },
     });
-    const [route] = this.api.addRoutes({
+    const routes = this.api.addRoutes({
       path: WEBHOOK_ROUTE_PATH,
-      methods: [HttpMethod.POST],
+      methods: acceptsGet(props.sources) ? [HttpMethod.POST, HttpMethod.GET] : [HttpMethod.POST],
       integration: new HttpLambdaIntegration('Relay', props.handler, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
     });
-    if (route) {
+    for (const route of routes) {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason: authorizationReason(props.sources),
@@ -120,6 +123,14 @@ export class WebhookApi extends Construct {
       this.webhookBaseUrl = `${this.stage.url}webhooks/`;
     }
   }
+}
+
+/**
+ * A sender that checks the endpoint with a `GET` (Okta event hooks) needs the route; the function answers it only for
+ * the sources that declare it, and without any, no GET reaches the function.
+ */
+function acceptsGet(sources: SourceDeclarations): boolean {
+  return Object.values(sources).some((source) => source.oktaVerification === true);
 }
 
 /** The random part of the stack id (`arn:…:stack/<name>/<guid>`), new for every creation of the stack. */

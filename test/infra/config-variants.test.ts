@@ -283,3 +283,48 @@ describe('a config with a custom domain', () => {
     expect(s.template.toJSON().Outputs.WebhookDomainTarget).toBeUndefined();
   });
 });
+
+describe('a config with an Okta event hook source', () => {
+  const okta: RelayConfig = {
+    ...qa,
+    environmentName: 'okta',
+    sources: { ...qa.sources, okta: { scheme: 'token', header: 'Authorization', oktaVerification: true } },
+  };
+  // cdk-nag runs in this synth too: the GET route needs its acknowledgement like the POST route.
+  const [built] = synthRelayApp([okta]) as [SynthesizedRelay];
+
+  it('routes GET /webhooks/{source} to the same function integration as POST, for the verification request', () => {
+    const routes = Object.values(built.template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties as { RouteKey: string; Target: unknown },
+    );
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual([
+      'GET /webhooks/{source}',
+      'POST /webhooks/{source}',
+    ]);
+    const integrations = built.template.findResources('AWS::ApiGatewayV2::Integration');
+    expect(Object.keys(integrations)).toHaveLength(1);
+    const [integrationId, integration] = Object.entries(integrations)[0] as [string, { Properties: unknown }];
+    for (const route of routes) {
+      expect(route.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] });
+    }
+    expect(integration.Properties).toMatchObject({
+      IntegrationUri: built.resolve(built.stack.relay.handler.functionArn),
+      PayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('lets API Gateway invoke the function only for the webhook path', () => {
+    const permissions = Object.values(built.template.findResources('AWS::Lambda::Permission'))
+      .map((p) => p.Properties as { Principal: string; SourceArn: unknown })
+      .filter((p) => p.Principal === 'apigateway.amazonaws.com');
+    expect(permissions.length).toBeGreaterThan(0);
+    for (const p of permissions) expect(JSON.stringify(p.SourceArn)).toContain('/*/*/webhooks/{source}');
+  });
+
+  it('adds no GET route when no source declares Okta verification', () => {
+    const routes = Object.values(s.template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((r) => (r.Properties as { RouteKey: string }).RouteKey)).toEqual([
+      'POST /webhooks/{source}',
+    ]);
+  });
+});

@@ -335,6 +335,46 @@ describe('validateConfig', () => {
     expect(() => validateConfig(prodWith({ sources }))).toThrow('prod.sources must be at most 2048 bytes');
   });
 
+  it('fits a source of every scheme, with forwarding options, well within the 2048 bytes of sources', () => {
+    // Prepare
+    const sources = {
+      github: { scheme: 'github', forwardHeaders: ['X-GitHub-Enterprise-Host'] },
+      stripe: { scheme: 'stripe' },
+      slack: { scheme: 'slack' },
+      zoom: { scheme: 'zoom' },
+      zendesk: { scheme: 'zendesk' },
+      pagerduty: { scheme: 'pagerduty' },
+      gitlab: { scheme: 'token', header: 'X-Gitlab-Token', idHeader: 'Idempotency-Key' },
+      okta: { scheme: 'token', header: 'Authorization', oktaVerification: true },
+      teams: { scheme: 'msteams' },
+      graph: { scheme: 'msgraph', forwardQuery: false },
+      jira: {
+        scheme: 'hmac-sha256',
+        header: 'X-Hub-Signature',
+        prefix: 'sha256=',
+        encoding: 'hex',
+        oneioEndpoint: 'itsm',
+        envelope: true,
+      },
+    } as const;
+
+    // Act
+    const validated = validateConfig(prodWith({ sources }));
+
+    // Assess
+    expect(Buffer.byteLength(JSON.stringify(validated.sources))).toBeLessThan(1024);
+  });
+
+  it('fails the synth for a source that would forward a signature header, naming it', () => {
+    expect(() =>
+      validateConfig(
+        prodWith({ sources: { github: { scheme: 'github', forwardHeaders: ['X-Hub-Signature-256'] } } }),
+      ),
+    ).toThrow(
+      'prod.sources.github.forwardHeaders must not name X-Hub-Signature-256: a credential or signature header',
+    );
+  });
+
   it('accepts EventBridge matchers such as Match.prefix', () => {
     const eventRules = [{ id: 'Acme', eventPattern: { source: Match.prefix('com.acme.') } }];
     expect(() => validateConfig(prodWith({ eventRules }))).not.toThrow();
