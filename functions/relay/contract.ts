@@ -48,6 +48,13 @@ export const TABLE = {
   }>,
 } as const;
 
+/**
+ * Prefix of the function aliases that EventBridge rules naming a ONEiO endpoint invoke: the rules of endpoint
+ * `itsm` target the alias `oneio-endpoint-itsm`, and the function reads the endpoint from the alias it was invoked
+ * through (the event itself passes untouched). See `infra/oneio-relay.ts`.
+ */
+export const ENDPOINT_ALIAS_PREFIX = 'oneio-endpoint-';
+
 /** The input the outbox sweep schedule sends to the function (an EventBridge schedule with a constant input). */
 export const SWEEP_EVENT = { 'oneio-relay': 'sweep-outbox' } as const;
 

@@ -14,6 +14,7 @@ const MESSAGE: OutboundMessage = {
   source: 'demo',
   deliveryId: 'delivery-1',
   body: '{"id": 12345678901234567890123, "b": 1, "a": 2}',
+  receivedAt: Date.parse('2024-03-12T19:00:00Z'),
 };
 /** The webhook path's budget. */
 const BUDGET_MS = 8_000;

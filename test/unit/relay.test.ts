@@ -15,6 +15,7 @@ const MESSAGE: OutboundMessage = {
   source: 'demo',
   deliveryId: 'delivery-1',
   body: '{"ticket":1}',
+  receivedAt: Date.parse('2024-03-12T19:00:00Z'),
 };
 
 /** A sink that records what it is given and keeps it the way it is told to. */
