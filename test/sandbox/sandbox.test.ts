@@ -101,7 +101,8 @@ describe('oneio-relay sandbox', () => {
     const stopped = await stop(sandbox);
     expect(stopped).toEqual(expect.arrayContaining(java));
     expect(existsSync(stateFile)).toBe(false);
-  });
+    // A whole sandbox, its own Java included, starts and stops in here: ~10 s alone, more on a busy machine.
+  }, 60_000);
 
   it('relays to a real ONEiO with credentials from the environment (--oneio qa, URLs pointed at a stand-in)', async () => {
     const receiver: OneioEmulator = await startOneioEmulator({
