@@ -8,7 +8,7 @@ import { DEFAULTS, ENV, type EnvName, SWEEP_EVENT } from '../../functions/relay/
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
 import { qa } from '../config';
 import { createLocalDynamoDbClient, createRelayTable, startDynamoDbLocal } from '../local/dynamodb-local';
-import { startOneioEmulator } from '../local/oneio-emulator';
+import { type ReceivedMessage, startOneioEmulator } from '../local/oneio-emulator';
 import { startSecretsManagerEmulator } from '../local/secrets-manager-emulator';
 import { Activity, type Finished } from './activity';
 import { observeEmulatorAnswers } from './answer-observer';
@@ -18,6 +18,7 @@ import { HandlerPool } from './handler-pool';
 import { inspector } from './inspector/server';
 import { lambdaContext } from './lambda-context';
 import { Masker } from './masking';
+import { headerList, messageHeaders } from './oneio-request-view';
 import { ensurePortFree, listen, PortTakenError } from './ports';
 import { sampleSigningSecret } from './sample-webhook';
 import { terminalLine } from './terminal-lines';
@@ -166,7 +167,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
             clientSecret: EMULATOR_CREDENTIALS.client_secret,
             onMessage: (message) => {
               received += 1;
-              verbose(describeMessage(received, message.body));
+              verbose(describeMessage(received, message));
             },
             onReceiverRequest: (request) => activity.oneioRequest(request),
           }).then(track((emulator) => emulator.close()))
@@ -422,14 +423,23 @@ async function ensureTable(endpoint: string, options: SandboxOptions, external: 
   }
 }
 
-/** ONEiO's view of one message: what the relay sent, byte for byte (long bodies cut for the terminal). */
-function describeMessage(count: number, body: string): string {
+/**
+ * ONEiO's view of one message: the URL with its query, the relay's and the forwarded headers, and the body byte for
+ * byte (long bodies cut for the terminal). Never the token.
+ */
+export function describeMessage(count: number, message: Pick<ReceivedMessage, 'body' | 'request'>): string {
+  const { body, request } = message;
   const bytes = Buffer.byteLength(body);
   const preview =
     body.length > MESSAGE_PREVIEW_CHARS
       ? `${body.slice(0, MESSAGE_PREVIEW_CHARS)}… (${bytes} bytes in all)`
       : body;
-  return `[oneio] message ${count} received (${bytes} bytes):\n         ${preview}`;
+  const { relay, forwarded } = messageHeaders(request.headers);
+  return [
+    `[oneio] message ${count} received (${bytes} bytes): POST ${request.url}`,
+    `         ${headerList([...relay, ...forwarded])}`,
+    `         ${preview}`,
+  ].join('\n');
 }
 
 async function closeServer(server: Server): Promise<void> {
