@@ -29,7 +29,8 @@ export interface OneioEndpoints {
 /** Where the relay's two secrets live. */
 export interface RelaySecretNames {
   /**
-   * Name of an existing secret holding `{"client_id": "…", "client_secret": "…"}`, imported by name.
+   * Name of an existing secret holding `{"client_id": "…", "client_secret": "…"}` (and the pairs of `oneio.endpoints`
+   * under `endpoints`), imported by name.
    *
    * @default - the stack creates the secret (generated name, see the `CredentialsSecretName` output)
    */

@@ -9,7 +9,7 @@ export const ENV = {
   tokenUrl: 'ONEIO_TOKEN_URL',
   /** ONEiO REST receiver (`https://…/api/v2`). */
   receiverUrl: 'ONEIO_RECEIVER_URL',
-  /** Secrets Manager id (name or ARN) of `{"client_id": "…", "client_secret": "…"}`. */
+  /** Secrets Manager id (name or ARN) of `{"client_id": "…", "client_secret": "…", "endpoints"?: {…}}`. */
   credentialsSecretId: 'ONEIO_CREDENTIALS_SECRET_ID',
   /** Secrets Manager id (name or ARN) of `{"<source>": "<signing secret>"}`. */
   signingSecretsSecretId: 'INBOUND_SIGNING_SECRET_ID',
