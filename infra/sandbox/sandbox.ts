@@ -111,9 +111,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     let invoke: Invoke | undefined;
     let inspect: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
     const sources = Object.keys(qa.sources);
+    const credentials = sandboxCredentials(options.oneio, qa.oneio.endpoints ?? []);
+    const pairs = [credentials, ...Object.values(credentials.endpoints ?? {})];
     const signingSecrets = Object.fromEntries(sources.map((source) => [source, sampleSigningSecret(source)]));
     const masker = new Masker(
-      [...Object.values(signingSecrets), credentialsFor(options.oneio).client_secret],
+      [...Object.values(signingSecrets), ...pairs.map((pair) => pair.client_secret)],
       Object.values(qa.sources).flatMap((declaration) =>
         declaration.scheme === 'hmac-sha256' ? [declaration.header] : [],
       ),
@@ -157,7 +159,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       startSecretsManagerEmulator({
         region: SANDBOX_REGION,
         secrets: {
-          [CREDENTIALS_SECRET_NAME]: JSON.stringify(credentialsFor(options.oneio)),
+          [CREDENTIALS_SECRET_NAME]: JSON.stringify(credentials),
           [SIGNING_SECRETS_SECRET_NAME]: JSON.stringify(signingSecrets),
         },
       }).then(track((emulator) => emulator.close())),
@@ -165,6 +167,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         ? startOneioEmulator({
             clientId: EMULATOR_CREDENTIALS.client_id,
             clientSecret: EMULATOR_CREDENTIALS.client_secret,
+            clients: pairs
+              .slice(1)
+              .map((pair) => ({ clientId: pair.client_id, clientSecret: pair.client_secret })),
             onMessage: (message) => {
               received += 1;
               verbose(describeMessage(received, message));
@@ -324,10 +329,34 @@ function invocationId(event: unknown): string {
 /** The emulator's credentials; shown nowhere, they only have to match between the two local stand-ins. */
 const EMULATOR_CREDENTIALS = { client_id: 'sandbox-client', client_secret: 'sandbox-client-secret' } as const;
 
-function credentialsFor(oneio: SandboxOneio): { client_id: string; client_secret: string } {
-  return oneio.kind === 'remote'
-    ? { client_id: oneio.clientId, client_secret: oneio.clientSecret }
-    : { ...EMULATOR_CREDENTIALS };
+interface CredentialPairJson {
+  readonly client_id: string;
+  readonly client_secret: string;
+}
+
+/** The credentials secret as the deployed relay reads it: the default pair, and `endpoints` when there are any. */
+export interface SandboxCredentials extends CredentialPairJson {
+  readonly endpoints?: Readonly<Record<string, CredentialPairJson>>;
+}
+
+/**
+ * The sandbox's credentials secret: the default pair and one pair per named ONEiO endpoint (`endpoints`, from
+ * QA's `oneio.endpoints`), so a source that names one works as deployed. With the emulator each endpoint has a pair
+ * of its own, which the emulator accepts; against a real ONEiO the one pair given serves every endpoint.
+ */
+export function sandboxCredentials(oneio: SandboxOneio, endpoints: readonly string[]): SandboxCredentials {
+  const pairFor = (name: string | undefined): CredentialPairJson =>
+    oneio.kind === 'remote'
+      ? { client_id: oneio.clientId, client_secret: oneio.clientSecret }
+      : name === undefined
+        ? { ...EMULATOR_CREDENTIALS }
+        : { client_id: `sandbox-${name}-client`, client_secret: `sandbox-${name}-client-secret` };
+  return {
+    ...pairFor(undefined),
+    ...(endpoints.length > 0 && {
+      endpoints: Object.fromEntries(endpoints.map((name) => [name, pairFor(name)])),
+    }),
+  };
 }
 
 /** The function's variables, as the stack sets them for QA (infra/oneio-relay.ts); typed so none is left out. */
