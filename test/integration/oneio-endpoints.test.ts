@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RelayHandler } from '../../functions/relay/app';
 import { ENV } from '../../functions/relay/contract';
 import { createTestTable } from '../support/dynamodb';
 import { lambdaContext } from '../support/lambda-context';
@@ -7,6 +6,7 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   CREDENTIALS_SECRET_ID,
+  coldStartMany,
   type Fleet,
   GITHUB_SIGNING_SECRET,
   githubWebhookFor,
@@ -39,12 +39,6 @@ const CLIENT_OF: Record<string, string> = {
 
 function webhookFrom(source: 'github' | 'desk' | 'people' | 'orphan', body: string) {
   return source === 'github' ? githubWebhookFor(body) : webhookEvent(source, body);
-}
-
-async function coldStartMany(fleet: Fleet, count: number): Promise<RelayHandler[]> {
-  const handlers: RelayHandler[] = [];
-  for (let i = 0; i < count; i++) handlers.push(await fleet.coldStart());
-  return handlers;
 }
 
 describe('one access token per ONEiO endpoint for the whole fleet', () => {

@@ -50,6 +50,16 @@ describe('ONEiO emulator', () => {
     return String(json.access_token);
   }
 
+  /** The emulator again, now also accepting `relay-itsm` / `itsm secret`: the pair of a second ONEiO endpoint. */
+  async function restartWithSecondEndpoint(): Promise<void> {
+    await oneio.close();
+    oneio = await startOneioEmulator({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      clients: [{ clientId: 'relay-itsm', clientSecret: 'itsm secret' }],
+    });
+  }
+
   function sendMessage(token: string | undefined, body = '{"id":1}'): Promise<Answer> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token !== undefined) {
@@ -158,12 +168,7 @@ describe('ONEiO emulator', () => {
 
     it('accepts each further credential pair, one per ONEiO endpoint, and tells whose token reached the receiver', async () => {
       // Prepare: a second ONEiO endpoint
-      await oneio.close();
-      oneio = await startOneioEmulator({
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        clients: [{ clientId: 'relay-itsm', clientSecret: 'itsm secret' }],
-      });
+      await restartWithSecondEndpoint();
 
       // Act
       const itsm = await requestToken({
@@ -189,12 +194,7 @@ describe('ONEiO emulator', () => {
 
     it("rotates one pair's secret, leaving the others and the tokens already issued alone", async () => {
       // Prepare
-      await oneio.close();
-      oneio = await startOneioEmulator({
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        clients: [{ clientId: 'relay-itsm', clientSecret: 'itsm secret' }],
-      });
+      await restartWithSecondEndpoint();
       const issued = await requestToken({
         grant_type: 'client_credentials',
         client_id: 'relay-itsm',

@@ -127,6 +127,13 @@ export async function startFleet(options: {
   };
 }
 
+/** `count` execution environments started one after the other, each its own module instance. */
+export async function coldStartMany(fleet: Fleet, count: number): Promise<RelayHandler[]> {
+  const handlers: RelayHandler[] = [];
+  for (let i = 0; i < count; i++) handlers.push(await fleet.coldStart());
+  return handlers;
+}
+
 /** How many of `secrets` occur in `text` (the count only: the secrets themselves must not be printed). */
 function secretsIn(text: string, secrets: readonly string[]): number {
   return new Set(secrets).size === 0

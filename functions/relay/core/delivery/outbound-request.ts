@@ -1,4 +1,5 @@
 import { neverForwardedReason } from '../inbound/forwarded-headers';
+import { formFields } from '../inbound/read-body';
 import type { OutboundMessage } from './deliver';
 
 /**
@@ -70,7 +71,7 @@ function withQuery(url: string, query: string): string {
 
 /**
  * `{"source": …, "messageId": …, "receivedAt": …, "headers": {…}, "query": {…}, "payload": <body>}`, for ONEiO
- * endpoints that map from JSON fields only. Built around the body's text: the payload is the body byte for byte,
+ * endpoints that map from JSON fields only. `query` holds the parameters decoded as a form is. Built around the body's text: the payload is the body byte for byte,
  * never parsed and re-serialised, so big integers and key order reach ONEiO as the sender wrote them.
  */
 export function envelope(message: OutboundMessage, headers: Readonly<Record<string, string>>): string {
@@ -79,18 +80,7 @@ export function envelope(message: OutboundMessage, headers: Readonly<Record<stri
     `,"messageId":${JSON.stringify(message.relayId)}` +
     `,"receivedAt":${JSON.stringify(new Date(message.receivedAt).toISOString())}` +
     `,"headers":${JSON.stringify(headers)}` +
-    `,"query":${JSON.stringify(queryFields(message.query ?? ''))}` +
+    `,"query":${JSON.stringify(formFields(message.query ?? ''))}` +
     `,"payload":${message.body}}`
   );
-}
-
-/** The query's parameters, decoded as a form is; a repeated parameter keeps every value, in order. */
-function queryFields(query: string): Readonly<Record<string, string | string[]>> {
-  // No prototype: a parameter called `__proto__` is a field like any other.
-  const fields: Record<string, string | string[]> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(query)) {
-    const seen = fields[name];
-    fields[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
-  return fields;
 }
