@@ -3,6 +3,7 @@ import { type EventPattern, Match } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULTS, MAX_BODY_BYTES_LIMIT } from '../functions/relay/contract';
 import {
+  ONEIO_ENDPOINT_NAME_PATTERN,
   parseSourceDeclarations,
   SourceDeclarationError,
   type SourceDeclarations,
@@ -15,12 +16,21 @@ export interface OneioEndpoints {
   readonly tokenUrl: string;
   /** REST receiver the relay POSTs every message to, `https://…/api/v2`. */
   readonly receiverUrl: string;
+  /**
+   * Named ONEiO endpoints besides the default one: each is a credential pair in the credentials secret
+   * (`endpoints.<name>`), and a source or event rule sends to it with `oneioEndpoint: '<name>'`. Every name here must
+   * be used by a source or rule, and every name a source or rule uses must be here.
+   *
+   * @default - the default pair only
+   */
+  readonly endpoints?: readonly string[];
 }
 
 /** Where the relay's two secrets live. */
 export interface RelaySecretNames {
   /**
-   * Name of an existing secret holding `{"client_id": "…", "client_secret": "…"}`, imported by name.
+   * Name of an existing secret holding `{"client_id": "…", "client_secret": "…"}` (and the pairs of `oneio.endpoints`
+   * under `endpoints`), imported by name.
    *
    * @default - the stack creates the secret (generated name, see the `CredentialsSecretName` output)
    */
@@ -45,6 +55,13 @@ export interface RelayEventRule {
    * never relay every event of the account by accident.
    */
   readonly eventPattern: EventPattern;
+  /**
+   * The named ONEiO endpoint (one of `oneio.endpoints`) to receive the rule's events. The rule then invokes the
+   * function through that endpoint's alias (`oneio-endpoint-<name>`), so the event itself passes unchanged.
+   *
+   * @default - the default pair
+   */
+  readonly oneioEndpoint?: string;
 }
 
 /** Stage-wide throttling of the webhook API (API Gateway answers `429` above it, the function is not invoked). */
@@ -305,6 +322,7 @@ export function validateRelayProps<T extends OneioRelayProps>(config: T): T {
   }
 
   checkEventRules(config.eventRules ?? [], fail);
+  checkOneioEndpoints(config.oneio?.endpoints, sources, config.eventRules ?? [], fail);
 
   const { rateLimit, burstLimit } = config.throttling ?? {};
   // Above API Gateway's default account quota (10,000 rps, burst 5,000) a stage limit has no effect.
@@ -465,6 +483,60 @@ function checkEventRules(rules: readonly RelayEventRule[], fail: Fail): void {
     }
     if ((pattern as EventPattern).source === undefined) {
       fail(`${at}.eventPattern.source`, 'set, so the rule cannot relay every event on the bus');
+    }
+  });
+}
+
+/**
+ * `oneio.endpoints` declares the named ONEiO endpoints, sources and rules name them: a name on one side only is a
+ * typo or a leftover, and either would fail at run time (a message for an endpoint nobody set up, or a credential
+ * pair kept for nothing), so it fails the synth instead.
+ */
+function checkOneioEndpoints(
+  declared: readonly string[] | undefined,
+  sources: SourceDeclarations,
+  rules: readonly RelayEventRule[],
+  fail: Fail,
+): void {
+  if (declared !== undefined && !Array.isArray(declared)) fail('oneio.endpoints', 'a list of endpoint names');
+  const names = new Set<string>();
+  (declared ?? []).forEach((name, i) => {
+    if (typeof name !== 'string' || !ONEIO_ENDPOINT_NAME_PATTERN.test(name)) {
+      fail(`oneio.endpoints[${i}]`, `an endpoint name matching ${ONEIO_ENDPOINT_NAME_PATTERN}`, name);
+    }
+    if (names.has(name)) fail(`oneio.endpoints[${i}]`, 'unique', name);
+    names.add(name);
+  });
+  const used = new Set<string>();
+  const known = (field: string, name: string) => {
+    used.add(name);
+    if (!names.has(name)) {
+      fail(
+        field,
+        `one of oneio.endpoints (${names.size === 0 ? 'none declared' : [...names].join(', ')}): declare it there, ` +
+          `e.g. oneio: { …, endpoints: ['${name}'] }, and put its pair in the credentials secret`,
+        name,
+      );
+    }
+  };
+  for (const [source, declaration] of Object.entries(sources)) {
+    if (declaration.oneioEndpoint !== undefined)
+      known(`sources.${source}.oneioEndpoint`, declaration.oneioEndpoint);
+  }
+  rules.forEach((rule, i) => {
+    if (rule.oneioEndpoint === undefined) return;
+    if (typeof rule.oneioEndpoint !== 'string' || !ONEIO_ENDPOINT_NAME_PATTERN.test(rule.oneioEndpoint)) {
+      fail(
+        `eventRules[${i}].oneioEndpoint`,
+        `an endpoint name matching ${ONEIO_ENDPOINT_NAME_PATTERN}`,
+        rule.oneioEndpoint,
+      );
+    }
+    known(`eventRules[${i}].oneioEndpoint`, rule.oneioEndpoint);
+  });
+  [...names].forEach((name, i) => {
+    if (!used.has(name)) {
+      fail(`oneio.endpoints[${i}]`, 'named by a source or an event rule (oneioEndpoint), or removed', name);
     }
   });
 }

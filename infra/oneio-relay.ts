@@ -18,7 +18,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV, type EnvName, SWEEP_EVENT } from '../functions/relay/contract';
+import { DEFAULTS, ENDPOINT_ALIAS_PREFIX, ENV, type EnvName, SWEEP_EVENT } from '../functions/relay/contract';
 import type { SourceDeclarations } from '../functions/relay/core/inbound/source-declaration';
 import {
   DEFAULT_OUTBOX_AGE_ALARM_MINUTES,
@@ -93,6 +93,12 @@ export class OneioRelay extends Construct {
   /** Receives EventBridge events whose delivery to the function failed and failed asynchronous invocations. */
   readonly deadLetterQueue: Queue;
   readonly eventRules: readonly Rule[];
+  /**
+   * One alias per named ONEiO endpoint that an event rule uses (`oneio-endpoint-<name>`), by endpoint name: the
+   * rules of that endpoint invoke it, and the function reads the endpoint from the alias. Same code and the same
+   * asynchronous settings (retries, dead-letter queue) as the function itself.
+   */
+  readonly endpointAliases: ReadonlyMap<string, Alias>;
   /** Invokes {@link sweepAlias} every minute with {@link SWEEP_EVENT} to deliver what the outbox holds. */
   readonly outboxSweep: Rule;
   /** What the sweep schedule invokes: same code, no retries, no dead letter (see the constructor). */
@@ -264,13 +270,37 @@ export class OneioRelay extends Construct {
     this.webhookBaseUrl = webhookApi.webhookBaseUrl;
     if (webhookApi.domain !== undefined) this.webhookDomain = webhookApi.domain;
 
+    // How the function learns a rule's ONEiO endpoint. The event must reach ONEiO whole and unchanged, so nothing
+    // can be added to it: an input transformer or a constant target input would replace or wrap the event (and what
+    // Lambda retries and dead-letters with it), and a map from event pattern to endpoint in the function would be a
+    // second copy of the patterns that matching cannot reproduce exactly. The invocation's qualifier carries it
+    // instead: the rules of endpoint `itsm` invoke the alias `oneio-endpoint-itsm`, which the function reads from
+    // its context (`events/eventbridge.ts`). One alias per endpoint, whatever the number of its rules.
+    const endpointAliases = new Map<string, Alias>();
+    const eventTarget = (oneioEndpoint: string | undefined): IFunction => {
+      if (oneioEndpoint === undefined) return this.handler;
+      let alias = endpointAliases.get(oneioEndpoint);
+      if (alias === undefined) {
+        alias = new Alias(this, `EndpointAlias-${oneioEndpoint}`, {
+          aliasName: `${ENDPOINT_ALIAS_PREFIX}${oneioEndpoint}`,
+          version: this.handler.currentVersion as IVersion,
+          description: `oneio-relay: what the event rules of ONEiO endpoint ${oneioEndpoint} invoke`,
+          // The same asynchronous settings as $LATEST's: an event keeps its retries and its dead letter.
+          retryAttempts: 2,
+          maxEventAge: EVENT_MAX_AGE,
+          onFailure: new SqsDestination(this.deadLetterQueue),
+        });
+        endpointAliases.set(oneioEndpoint, alias);
+      }
+      return alias as IFunction;
+    };
     this.eventRules = (config.eventRules ?? []).map(
       (rule) =>
         new Rule(this, `Rule-${rule.id}`, {
           ...(rule.description !== undefined && { description: rule.description }),
           eventPattern: rule.eventPattern,
           targets: [
-            new LambdaFunction(this.handler, {
+            new LambdaFunction(eventTarget(rule.oneioEndpoint), {
               deadLetterQueue: this.deadLetterQueue,
               // EventBridge only retries handing the event to Lambda's async queue, which fails rarely and
               // briefly; after that the event is kept in the dead-letter queue rather than retried for 24 h.
@@ -280,6 +310,7 @@ export class OneioRelay extends Construct {
           ],
         }),
     );
+    this.endpointAliases = endpointAliases;
 
     // Asynchronous settings belong to a qualifier, and $LATEST's (retries, on-failure queue) are the EventBridge
     // path's. A sweep is different: it carries no message (the items stay in the outbox), and the next one starts a
@@ -305,7 +336,8 @@ export class OneioRelay extends Construct {
       id: '@aws-cdk/aws-lambda:addPermissionsToVersionOrAlias',
       reason:
         'The webhook route and the EventBridge rules invoke the unqualified function ($LATEST) on purpose, with ' +
-        'their permissions on it; only the sweep schedule invokes the alias, and its permission is on the alias.',
+        'their permissions on it; only the sweep schedule and the rules of named ONEiO endpoints invoke aliases, ' +
+        'with their permissions on those aliases.',
     });
     this.outboxSweep = new Rule(this, 'OutboxSweep', {
       description: 'oneio-relay: deliver due outbox items',

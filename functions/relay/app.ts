@@ -12,9 +12,10 @@ import { WebhookGate } from './core/inbound/accept-webhook';
 import { OutboxSink } from './core/outbox/outbox-sink';
 import { sweepOutbox } from './core/outbox/sweep';
 import { relay, type UndeliveredSink } from './core/relay';
+import { EndpointTokens } from './core/token/endpoint-tokens';
 import { TokenManager } from './core/token/token-manager';
 import { isHttpApiEvent } from './events/api-gateway';
-import { isEventBridgeEvent } from './events/eventbridge';
+import { isEventBridgeEvent, oneioEndpointOfInvocation } from './events/eventbridge';
 import { handleEventBridge } from './events/eventbridge-handler';
 import { handleSweep, isSweepEvent } from './events/sweep-handler';
 import { count, secretTelemetry, type Telemetry, tokenTelemetry } from './events/telemetry';
@@ -76,9 +77,17 @@ export interface RelayOptions {
   readonly now?: () => number;
 }
 
-/** Store key of the shared token: one per token endpoint and credentials secret, readable by an operator. */
-export function tokenKey(config: Pick<RelayConfig, 'tokenUrl' | 'credentialsSecretId'>): string {
-  return `token#${config.tokenUrl}#${config.credentialsSecretId}`;
+/**
+ * Store key of a shared token: one per token endpoint, credentials secret and credential pair, readable by an
+ * operator. The default pair's key is the one the relay has always used (a deployed fleet keeps its token); a named
+ * ONEiO endpoint's key adds `#<name>`, which no secret id can end with (`#` is not allowed in one).
+ */
+export function tokenKey(
+  config: Pick<RelayConfig, 'tokenUrl' | 'credentialsSecretId'>,
+  oneioEndpoint?: string,
+): string {
+  const key = `token#${config.tokenUrl}#${config.credentialsSecretId}`;
+  return oneioEndpoint === undefined ? key : `${key}#${oneioEndpoint}`;
 }
 
 /**
@@ -98,20 +107,25 @@ export function createRelayHandler(
     metrics: new Metrics(),
   };
   const secretEvents = { events: secretTelemetry(telemetry) };
-  const credentials = new SecretsManagerCredentialsProvider(
-    new JsonSecret(clients.secrets, config.credentialsSecretId, secretEvents),
-  );
+  // One read of the credentials secret serves every pair in it.
+  const credentialsSecret = new JsonSecret(clients.secrets, config.credentialsSecretId, secretEvents);
   const signingSecrets = new SecretsManagerSigningSecrets(
     new JsonSecret(clients.secrets, config.signingSecretsSecretId, secretEvents),
   );
-  const tokens = new TokenManager({
-    key: tokenKey(config),
-    store: new DynamoDbTokenStore(clients.dynamo, config.tableName),
-    endpoint: new OneioTokenEndpoint(config.tokenUrl, clients.http),
-    credentials,
-    events: tokenTelemetry(telemetry),
-    now,
-  });
+  const tokenStore = new DynamoDbTokenStore(clients.dynamo, config.tableName);
+  const tokenEndpoint = new OneioTokenEndpoint(config.tokenUrl, clients.http);
+  // Each ONEiO endpoint (credential pair) gets a token manager of its own on first use: its own fleet-shared token.
+  const tokens = new EndpointTokens(
+    (oneioEndpoint) =>
+      new TokenManager({
+        key: tokenKey(config, oneioEndpoint),
+        store: tokenStore,
+        endpoint: tokenEndpoint,
+        credentials: new SecretsManagerCredentialsProvider(credentialsSecret, oneioEndpoint),
+        events: tokenTelemetry(telemetry, oneioEndpoint),
+        now,
+      }),
+  );
   const receiver = new OneioReceiver(config.receiverUrl, clients.http);
   const outbox = new DynamoDbOutbox(clients.dynamo, config.tableName);
   const sink = options.sink ?? new OutboxSink(outbox, now);
@@ -168,7 +182,13 @@ export function createRelayHandler(
         return undefined;
       }
       if (isEventBridgeEvent(event)) {
-        await handleEventBridge(event, remainingMs, { relay: relayMessage, telemetry, now });
+        const oneioEndpoint = oneioEndpointOfInvocation(context.invokedFunctionArn);
+        await handleEventBridge(event, remainingMs, {
+          relay: relayMessage,
+          telemetry,
+          now,
+          ...(oneioEndpoint !== undefined && { oneioEndpoint }),
+        });
         return undefined;
       }
       telemetry.logger.error('Unsupported event shape');

@@ -131,6 +131,7 @@ describe('oneio-relay status', () => {
       attempts: 2,
       retries: 1,
       firstSeenAt: Date.now() - 5 * MINUTE,
+      receivedAt: Date.now() - 5 * MINUTE,
       dueAt: Date.now() + MINUTE,
       lastError: 'ONEiO receiver answered 503',
       ...fields,

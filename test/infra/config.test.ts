@@ -359,7 +359,7 @@ describe('validateConfig', () => {
     } as const;
 
     // Act
-    const validated = validateConfig(prodWith({ sources }));
+    const validated = validateConfig(prodWith({ sources, oneio: { ...prod.oneio, endpoints: ['itsm'] } }));
 
     // Assess
     expect(Buffer.byteLength(JSON.stringify(validated.sources))).toBeLessThan(1024);

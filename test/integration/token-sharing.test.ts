@@ -10,6 +10,7 @@ import { createTestTable } from '../support/dynamodb';
 import { lambdaContext } from '../support/lambda-context';
 import {
   CLIENT_SECRET,
+  coldStartMany,
   type Fleet,
   GITHUB_SIGNING_SECRET,
   githubWebhookFor,
@@ -21,12 +22,6 @@ import {
  * its own memory, clients and keep-alive agent; they meet only in DynamoDB Local, as Lambda instances meet in
  * DynamoDB.
  */
-
-async function coldStartMany(fleet: Fleet, count: number): Promise<RelayHandler[]> {
-  const handlers: RelayHandler[] = [];
-  for (let i = 0; i < count; i++) handlers.push(await fleet.coldStart());
-  return handlers;
-}
 
 /** Each environment handles its share one invocation at a time, as Lambda does; environments run side by side. */
 async function deliverAcross(

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { TokenEndpointError, TokenUnavailableError } from '../../functions/relay/core/errors';
+import {
+  OneioEndpointUnconfiguredError,
+  TokenEndpointError,
+  TokenUnavailableError,
+} from '../../functions/relay/core/errors';
 import { TokenManager, type TokenManagerOptions } from '../../functions/relay/core/token/token-manager';
 import { InMemoryTokenStore } from '../../functions/relay/io/memory/token-store';
 import type {
@@ -333,6 +337,32 @@ describe('TokenManager', () => {
     await expect(tokens.get(clock.now() + 5_000)).rejects.toBeInstanceOf(TokenUnavailableError);
     // The lease is given back so that another instance may try at once.
     expect((await store.read(KEY))?.lease).toBeUndefined();
+  });
+
+  it('says why it has no token while backing off, so a caller can tell a missing pair from an outage', async () => {
+    // Prepare: the credentials of this ONEiO endpoint are not in the secret
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const missing = new OneioEndpointUnconfiguredError(
+      'Secret "s" holds no credentials for ONEiO endpoint "itsm"',
+      'itsm',
+    );
+    const credentials = { get: () => Promise.reject(missing) };
+    const tokens = manager({ store, endpoint, credentials, ...clock });
+
+    // Act: the first caller meets the failure, the next one the backoff it started
+    const first = await tokens.get(clock.now() + 5_000).catch((e: unknown) => e);
+    clock.advance(1_000);
+    const during = await tokens.get(clock.now() + 5_000).catch((e: unknown) => e);
+
+    // Assess
+    expect(first).toBeInstanceOf(TokenUnavailableError);
+    expect((first as Error).cause).toBe(missing);
+    expect(during).toBeInstanceOf(TokenUnavailableError);
+    expect((during as Error).message).toMatch(/backing off/);
+    expect((during as Error).cause).toBe(missing);
+    expect(endpoint.requests).toHaveLength(0);
   });
 
   it('re-reads rotated credentials once after invalid_client', async () => {

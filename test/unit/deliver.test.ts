@@ -6,7 +6,11 @@ import {
   type OutboundMessage,
   type RetryPolicy,
 } from '../../functions/relay/core/delivery/deliver';
-import { ReceiverNetworkError, TokenUnavailableError } from '../../functions/relay/core/errors';
+import {
+  OneioEndpointUnconfiguredError,
+  ReceiverNetworkError,
+  TokenUnavailableError,
+} from '../../functions/relay/core/errors';
 import { FakeClock, FakeTokenSource, type Scripted, ScriptedReceiver } from './fakes';
 
 const MESSAGE: OutboundMessage = {
@@ -14,6 +18,7 @@ const MESSAGE: OutboundMessage = {
   source: 'demo',
   deliveryId: 'delivery-1',
   body: '{"id": 12345678901234567890123, "b": 1, "a": 2}',
+  receivedAt: Date.parse('2024-03-12T19:00:00Z'),
 };
 /** The webhook path's budget. */
 const BUDGET_MS = 8_000;
@@ -480,6 +485,55 @@ describe('deliver', () => {
 
     // Assess
     expect(receiver.requests.map((r) => r.message)).toEqual([MESSAGE, MESSAGE]);
+  });
+
+  it("takes the token of the message's ONEiO endpoint, and the default pair's when it names none", async () => {
+    // Prepare: a token source per endpoint
+    const clock = new FakeClock();
+    const byEndpoint = { itsm: new FakeTokenSource(), default: new FakeTokenSource() };
+    byEndpoint.itsm.invalidate(FakeTokenSource.token(1));
+    const receiver = new ScriptedReceiver([{ status: 200 }], clock);
+    const tokens = {
+      forEndpoint: (name: string | undefined) => (name === 'itsm' ? byEndpoint.itsm : byEndpoint.default),
+    };
+    const deps: DeliverDeps = { tokens, receiver, now: clock.now, sleep: clock.sleep };
+
+    // Act
+    await deliver({ ...MESSAGE, oneioEndpoint: 'itsm' }, clock.now() + BUDGET_MS, deps);
+    await deliver(MESSAGE, clock.now() + BUDGET_MS, deps);
+
+    // Assess: itsm's source hands out token-2, the default's token-1
+    expect(receiver.requests.map((r) => r.accessToken)).toEqual(['token-2', 'token-1']);
+    expect(byEndpoint.itsm.gets).toHaveLength(1);
+    expect(byEndpoint.default.gets).toHaveLength(1);
+  });
+
+  it('sends nothing and stops at once when the message names an endpoint without credentials', async () => {
+    // Prepare: the token source failed because the credentials secret holds no pair for the endpoint
+    const { deps, deadline, receiver, tokens, clock } = setup([{ status: 200 }]);
+    const missing = new OneioEndpointUnconfiguredError(
+      'Secret "oneio-relay/qa" holds no credentials for ONEiO endpoint "itsm"',
+      'itsm',
+    );
+    tokens.failGets(
+      new TokenUnavailableError('No usable token: the token request failed', { cause: missing }),
+    );
+    const started = clock.now();
+
+    // Act
+    const outcome = await deliver({ ...MESSAGE, oneioEndpoint: 'itsm' }, deadline, deps);
+
+    // Assess: no retry within the budget, no POST
+    expect(outcome).toEqual({
+      status: 'unconfigured',
+      attempts: 0,
+      lastError: missing.message,
+      inDoubt: false,
+    });
+    expect(tokens.gets).toHaveLength(1);
+    expect(receiver.requests).toHaveLength(0);
+    expect(clock.now()).toBe(started);
+    expect(tokens.endpoints).toEqual(['itsm']);
   });
 
   it('queues instead of retrying when the token source holds off after repeated 401s', async () => {

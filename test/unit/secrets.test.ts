@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
-import { SecretError } from '../../functions/relay/core/errors';
+import { OneioEndpointUnconfiguredError, SecretError } from '../../functions/relay/core/errors';
 import { SecretsManagerCredentialsProvider } from '../../functions/relay/io/secrets-manager/credentials-provider';
 import { JsonSecret } from '../../functions/relay/io/secrets-manager/json-secret';
 import { SecretsManagerSigningSecrets } from '../../functions/relay/io/secrets-manager/signing-secrets';
@@ -475,6 +475,134 @@ describe('SecretsManagerCredentialsProvider', () => {
     expect(error.message).not.toContain('relay-qa-id-value');
     expect(error.message).not.toContain('hunter2-secret-value');
     expect(error.message).not.toContain('12345');
+  });
+});
+
+describe('SecretsManagerCredentialsProvider: named ONEiO endpoints', () => {
+  const SECRET = {
+    client_id: 'relay-default',
+    client_secret: 'default-secret',
+    endpoints: {
+      itsm: { client_id: 'relay-itsm', client_secret: 'itsm-secret' },
+      hr: { client_id: 'relay-hr', client_secret: 'hr-secret' },
+    },
+  };
+
+  function providers(value: string | object, endpoints: readonly (string | undefined)[]) {
+    const sm = new FakeSecretsManager(value);
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID);
+    return { sm, credentials: endpoints.map((name) => new SecretsManagerCredentialsProvider(secret, name)) };
+  }
+
+  it('returns the pair under endpoints.<name> for a named endpoint, the top-level pair for the default', async () => {
+    // Prepare
+    const {
+      credentials: [itsm, hr, fallback],
+    } = providers(SECRET, ['itsm', 'hr', undefined]);
+
+    // Act
+    const values = await Promise.all([itsm?.get(), hr?.get(), fallback?.get()]);
+
+    // Assess
+    expect(values).toEqual([
+      { clientId: 'relay-itsm', clientSecret: 'itsm-secret' },
+      { clientId: 'relay-hr', clientSecret: 'hr-secret' },
+      { clientId: 'relay-default', clientSecret: 'default-secret' },
+    ]);
+  });
+
+  it('reads the secret once for every pair in it', async () => {
+    // Prepare
+    const { sm, credentials } = providers(SECRET, ['itsm', 'hr', undefined]);
+
+    // Act
+    for (const provider of credentials) await provider.get();
+
+    // Assess
+    expect(sm.send).toHaveBeenCalledTimes(1);
+  });
+
+  it('re-reads the secret on forceRefresh for a named pair (a rotation of that pair)', async () => {
+    // Prepare
+    const {
+      sm,
+      credentials: [itsm],
+    } = providers(SECRET, ['itsm']);
+    await itsm?.get();
+    sm.value = JSON.stringify({
+      ...SECRET,
+      endpoints: { ...SECRET.endpoints, itsm: { client_id: 'relay-itsm', client_secret: 'rotated' } },
+    });
+
+    // Act
+    const value = await itsm?.get({ forceRefresh: true });
+
+    // Assess
+    expect(value?.clientSecret).toBe('rotated');
+    expect(sm.send).toHaveBeenCalledTimes(2);
+  });
+
+  it.each([
+    ['no endpoints at all', { client_id: 'relay-default', client_secret: 'default-secret' }],
+    ['endpoints without it', { ...SECRET, endpoints: { hr: SECRET.endpoints.hr } }],
+  ])('says which endpoint has no credentials when the secret has %s', async (_case, value) => {
+    // Prepare
+    const {
+      credentials: [itsm],
+    } = providers(value, ['itsm']);
+
+    // Act
+    const error = await itsm?.get().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(OneioEndpointUnconfiguredError);
+    expect((error as OneioEndpointUnconfiguredError).endpoint).toBe('itsm');
+    expect((error as Error).message).toBe(
+      `Secret "${SECRET_ID}" holds no credentials for ONEiO endpoint "itsm": add "endpoints": {"itsm": ` +
+        '{"client_id": "…", "client_secret": "…"}} to it',
+    );
+    expect((error as Error).message).not.toContain('default-secret');
+  });
+
+  it('does not take an inherited property for a pair (an endpoint called constructor)', async () => {
+    // Prepare
+    const {
+      credentials: [named],
+    } = providers(SECRET, ['constructor']);
+
+    // Act
+    const error = await named?.get().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(OneioEndpointUnconfiguredError);
+  });
+
+  it.each([
+    ['endpoints is not an object', { ...SECRET, endpoints: ['itsm'] }, '"endpoints" must be an object'],
+    [
+      'the pair is not an object',
+      { ...SECRET, endpoints: { itsm: 'relay-itsm:itsm-secret' } },
+      '"endpoints.itsm"',
+    ],
+    [
+      'the pair has no client_secret',
+      { ...SECRET, endpoints: { itsm: { client_id: 'relay-itsm' } } },
+      '"endpoints.itsm.client_secret" is missing',
+    ],
+  ])('reports a malformed named pair like a malformed default pair when %s', async (_case, value, says) => {
+    // Prepare
+    const {
+      credentials: [itsm],
+    } = providers(value, ['itsm']);
+
+    // Act
+    const error = await secretError(itsm?.get() ?? Promise.resolve());
+
+    // Assess
+    expect(error).not.toBeInstanceOf(OneioEndpointUnconfiguredError);
+    expect(error.message).toContain(says);
+    expect(error.message).not.toContain('itsm-secret');
+    expect(error.message).not.toContain('relay-itsm:itsm-secret');
   });
 });
 

@@ -27,6 +27,7 @@ function dueItem(clock: FakeClock, n: number): OutboxItem {
     attempts: 1,
     retries: 0,
     firstSeenAt: clock.now() - 60_000,
+    receivedAt: clock.now() - 60_000,
     dueAt: clock.now(),
     lastError: 'ONEiO receiver answered 503',
   };

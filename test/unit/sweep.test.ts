@@ -19,6 +19,7 @@ function item(relayId: string, clock: FakeClock, overrides: Partial<OutboxItem> 
     attempts: 2,
     retries: 0,
     firstSeenAt: clock.now() - 60_000,
+    receivedAt: clock.now() - 60_000,
     dueAt: clock.now(),
     lastError: 'ONEiO receiver answered 503',
     ...overrides,

@@ -353,6 +353,21 @@ describe('WebhookGate', () => {
     expect(verdict).not.toHaveProperty('oversizedPaths');
   });
 
+  it("hands over the source's ONEiO endpoint and envelope with an accepted message", async () => {
+    // Prepare
+    const gate = new WebhookGate(
+      { ...SOURCES, itsm: { scheme: 'unauthenticated', oneioEndpoint: 'itsm', envelope: true } },
+      fakeSecrets(),
+      MAX_BODY_BYTES,
+    );
+
+    // Act
+    const verdict = await gate.check({ ...request(), source: 'itsm' }, NOW);
+
+    // Assess
+    expect(verdict).toMatchObject({ ok: true, oneioEndpoint: 'itsm', envelope: true });
+  });
+
   it('answers 404 to a GET for a source without Okta verification, before reading any secret', async () => {
     // Prepare
     const secrets = fakeSecrets();

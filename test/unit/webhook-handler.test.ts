@@ -272,6 +272,72 @@ describe('handleWebhook', () => {
       expect(answer.json).toMatchObject({ relayId: 'first-relay-id' });
     });
 
+    it('hands the relay what ONEiO is to receive besides the body: headers, query, received-at, endpoint, envelope', async () => {
+      // Prepare
+      const h = harness({
+        sources: {
+          gh: { scheme: 'github', oneioEndpoint: 'itsm', envelope: true, forwardHeaders: ['X-Request-Tag'] },
+        },
+      });
+      const event = signedGithubEvent('{"action":"opened"}');
+      event.rawQueryString = 'issue.key=ABC-1&project.key=OPS';
+      event.headers = { ...event.headers, 'x-request-tag': 'blue' };
+      const received = h.clock.now();
+
+      // Act
+      await h.handle(event);
+
+      // Assess
+      expect(sentMessage(h)).toEqual({
+        relayId: expect.stringMatching(UUID),
+        source: 'gh',
+        deliveryId: DELIVERY_ID,
+        body: '{"action":"opened"}',
+        receivedAt: received,
+        forwardedHeaders: { 'x-github-event': 'issues', 'x-request-tag': 'blue' },
+        query: 'issue.key=ABC-1&project.key=OPS',
+        oneioEndpoint: 'itsm',
+        envelope: true,
+      });
+    });
+
+    it('leaves the optional fields out for a plain source', async () => {
+      // Act
+      const h = harness();
+      await h.handle(loadFixture('webhookJson'));
+
+      // Assess
+      expect(Object.keys(sentMessage(h)).sort()).toEqual([
+        'body',
+        'deliveryId',
+        'receivedAt',
+        'relayId',
+        'source',
+      ]);
+    });
+
+    it("answers 503 and logs the missing pair when the source's ONEiO endpoint has no credentials", async () => {
+      // Prepare: what relayOnce answers for a message whose endpoint has no credential pair in the secret
+      const lastError = 'Secret "oneio-relay/qa" holds no credentials for ONEiO endpoint "itsm"';
+      const h = harness({
+        sources: { gh: { scheme: 'github', oneioEndpoint: 'itsm' } },
+        result: { status: 'failed', attempts: 0, lastError, inDoubt: false },
+      });
+
+      // Act
+      const answer = await h.handle(signedGithubEvent('{"action":"opened"}'));
+
+      // Assess
+      expect(answer.statusCode).toBe(503);
+      expect(h.captured.logs().find((l) => l.message === 'Webhook handled')).toMatchObject({
+        level: 'ERROR',
+        statusCode: 503,
+        outcome: 'failed',
+        oneioEndpoint: 'itsm',
+        lastError,
+      });
+    });
+
     it('answers 503 with the relay id when the message could be neither delivered nor kept', async () => {
       // Prepare
       const h = harness({

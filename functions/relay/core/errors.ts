@@ -57,6 +57,22 @@ export class SecretError extends RelayError {
   readonly code = 'SECRET_INVALID';
 }
 
+/**
+ * A message names a ONEiO endpoint whose credential pair the credentials secret does not hold (no
+ * `endpoints.<name>` in it). Nothing can be sent for it until an operator adds the pair: an operator's mistake to
+ * surface at once, not a failure to wait out.
+ */
+export class OneioEndpointUnconfiguredError extends RelayError {
+  override readonly name = 'OneioEndpointUnconfiguredError';
+  readonly code = 'ONEIO_ENDPOINT_UNCONFIGURED';
+  constructor(
+    message: string,
+    readonly endpoint: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The function's environment is missing or has an invalid variable. Fails the cold start, naming the variable. */
 export class ConfigError extends RelayError {
   override readonly name = 'ConfigError';

@@ -7,7 +7,7 @@ import {
 } from './delivery/deliver';
 import { RelayError } from './errors';
 
-export type Undelivered = Exclude<DeliveryOutcome, { status: 'delivered' }>;
+export type Undelivered = Exclude<DeliveryOutcome, { status: 'delivered' | 'unconfigured' }>;
 
 /**
  * Where a message goes when it could not be delivered in time: the single seam the durable outbox plugs into.
@@ -52,7 +52,10 @@ export interface RelayDeps extends DeliverDeps {
   readonly retryPolicy?: RetryPolicy;
 }
 
-/** Delivers a message now or hands it to the sink; never loses track of it silently. */
+/**
+ * Delivers a message now or hands it to the sink; never loses track of it silently. A message whose ONEiO endpoint
+ * has no credentials is neither: it fails, so its sender (or Lambda) keeps it.
+ */
 export async function relay(
   message: OutboundMessage,
   deadline: number,
@@ -60,6 +63,11 @@ export async function relay(
 ): Promise<RelayResult> {
   const outcome = await deliver(message, deadline, deps, deps.retryPolicy);
   if (outcome.status === 'delivered') return outcome;
+  if (outcome.status === 'unconfigured') {
+    // The source names a ONEiO endpoint the credentials secret has no pair for: an operator's mistake to surface at
+    // once (503, or Lambda's retries for an event), not a message to queue under credentials that do not exist.
+    return { status: 'failed', attempts: outcome.attempts, lastError: outcome.lastError, inDoubt: false };
+  }
   const inDoubt = outcome.status === 'undelivered' && outcome.inDoubt;
   try {
     const kept = await deps.sink.keep(message, outcome);

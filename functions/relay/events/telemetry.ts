@@ -27,28 +27,33 @@ export function countRejection(telemetry: Telemetry, reason: string): void {
   metric.addMetric('WebhookUnauthorized', MetricUnit.Count, 1);
 }
 
-/** Token lifecycle events as logs and metrics. Only error names and messages: our errors carry no secrets. */
-export function tokenTelemetry(telemetry: Telemetry): TokenEvents {
+/**
+ * Token lifecycle events as logs and metrics. Only error names and messages: our errors carry no secrets. The log
+ * lines of a named ONEiO endpoint's token say which (`oneioEndpoint`); the default pair's lines are as they were.
+ */
+export function tokenTelemetry(telemetry: Telemetry, oneioEndpoint?: string): TokenEvents {
+  const which = oneioEndpoint === undefined ? {} : { oneioEndpoint };
   return {
     storeUnavailable(error) {
       telemetry.logger.warn('Token store unavailable; using a token of this instance', {
+        ...which,
         error: error.message,
       });
       count(telemetry, 'TokenStoreUnavailable');
     },
     refreshed({ shared, expiresInSeconds }) {
-      telemetry.logger.info('Access token refreshed', { shared, expiresInSeconds });
+      telemetry.logger.info('Access token refreshed', { ...which, shared, expiresInSeconds });
       count(telemetry, 'TokenRefreshed');
     },
     refreshFailed(error, { fallback }) {
-      telemetry.logger.warn('Access token refresh failed', { error: error.message, fallback });
+      telemetry.logger.warn('Access token refresh failed', { ...which, error: error.message, fallback });
       count(telemetry, 'TokenRefreshFailed');
     },
     refusalHold({ refusedTokens, holdSeconds }) {
       telemetry.logger.error(
         'ONEiO keeps refusing new access tokens (401): the ONEiO endpoint itself refuses (disabled?); ' +
           'no token invalidated or requested for a while, messages are queued',
-        { refusedTokens, holdSeconds },
+        { ...which, refusedTokens, holdSeconds },
       );
       count(telemetry, 'TokenRefusalHold');
     },

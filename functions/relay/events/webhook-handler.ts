@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { deliveryIdFor } from '../core/dedup/delivery-key';
 import type { OnceResult } from '../core/dedup/relay-once';
 import type { OutboundMessage } from '../core/delivery/deliver';
 import type { WebhookGate } from '../core/inbound/accept-webhook';
 import { ONEIO_ATTRIBUTE_LIMIT } from '../core/inbound/oversized-attributes';
+import { webhookMessage } from '../core/inbound/webhook-message';
 import { toWebhookRequest } from './api-gateway';
 import { toHttpResponse, type WebhookAnswer } from './http-response';
 import { count, countRejection, type Telemetry } from './telemetry';
@@ -64,12 +64,7 @@ export async function handleWebhook(
       fields = { outcome: 'handshake', handshake: verdict.handshake.kind };
     } else {
       const relayId = randomUUID();
-      const message: OutboundMessage = {
-        relayId,
-        source,
-        body: verdict.json,
-        deliveryId: deliveryIdFor(source, verdict.json, verdict.deliveryId),
-      };
+      const message = webhookMessage(verdict, { relayId, source, receivedAt: started });
       if (verdict.oversizedPaths) {
         // Relayed all the same: ONEiO takes the message, it only cuts those values.
         logger.warn('Message has values longer than ONEiO keeps; ONEiO will cut them', {
@@ -85,6 +80,7 @@ export async function handleWebhook(
       fields = {
         relayId: answer.kind === 'duplicate' ? answer.relayId : relayId,
         deliveryId: message.deliveryId,
+        ...(message.oneioEndpoint !== undefined && { oneioEndpoint: message.oneioEndpoint }),
         outcome: result.status === 'duplicate' ? `duplicate-of-${result.state}` : result.status,
         attempts: result.attempts,
         ...('lastError' in result && { lastError: result.lastError }),

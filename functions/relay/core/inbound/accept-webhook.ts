@@ -30,6 +30,10 @@ export interface AcceptedWebhook {
   readonly forwardedQuery: string;
   /** JSON paths of string values ONEiO will cut at its attribute limit; absent when there are none. */
   readonly oversizedPaths?: readonly string[];
+  /** The source's named ONEiO endpoint (credential pair); absent for the default pair. */
+  readonly oneioEndpoint?: string;
+  /** The source wants its messages wrapped in the relay's envelope. */
+  readonly envelope?: true;
 }
 
 export type WebhookVerdict =
@@ -113,6 +117,8 @@ export class WebhookGate {
       forwardedHeaders: forwardedHeaders(request, gate.declaration),
       forwardedQuery: forwardedQuery(request, gate.declaration),
       ...(oversized.length > 0 && { oversizedPaths: oversized }),
+      ...(gate.declaration.oneioEndpoint !== undefined && { oneioEndpoint: gate.declaration.oneioEndpoint }),
+      ...(gate.declaration.envelope === true && { envelope: true }),
     };
   }
 }

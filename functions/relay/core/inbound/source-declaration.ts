@@ -53,8 +53,8 @@ export interface SourceOptions {
    * authorization header passes). Only for the `token` and `basic` schemes; the only source GET is routed for.
    */
   readonly oktaVerification?: boolean;
-  // The four fields below describe what ONEiO is to receive besides the body. They are validated now, so a config
-  // that names a signature header fails at synth; the delivery path does not read them yet.
+  // The four fields below describe what ONEiO is to receive besides the body (core/delivery/outbound-request.ts);
+  // a config that names a signature header, or an endpoint `oneio.endpoints` does not declare, fails at synth.
   /** Sender headers to relay to ONEiO on top of the scheme's defaults (never a signature, credential or hop header). */
   readonly forwardHeaders?: readonly string[];
   /** Whether the incoming query string is to go on to ONEiO's receiver URL. @default true */

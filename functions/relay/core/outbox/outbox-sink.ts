@@ -26,10 +26,7 @@ export class OutboxSink implements UndeliveredSink {
     const parked = outcome.status === 'rejected';
     try {
       await this.outbox.add({
-        relayId: message.relayId,
-        source: message.source,
-        deliveryId: message.deliveryId,
-        body: message.body,
+        ...message,
         state: parked ? 'parked' : 'due',
         attempts: outcome.attempts,
         retries: 0,

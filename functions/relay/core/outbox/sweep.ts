@@ -121,14 +121,9 @@ async function retryOne(
   deps: SweepDeps,
 ): Promise<{ outcome: 'delivered' | 'rescheduled' | 'parked' | 'claimsLost'; inDoubt?: boolean }> {
   const { outbox, now } = deps;
-  const message = {
-    relayId: item.relayId,
-    source: item.source,
-    deliveryId: item.deliveryId,
-    body: item.body,
-  };
   const deadline = Math.min(now() + ITEM_DELIVERY_MS, sweepDeadline - (ITEM_BUDGET_MS - ITEM_DELIVERY_MS));
-  const outcome = await deliver(message, deadline, deps, deps.retryPolicy);
+  // The item is the message as it was kept: the same URL, headers, body and credential pair as the first attempt.
+  const outcome = await deliver(item, deadline, deps, deps.retryPolicy);
   const attempts = item.attempts + outcome.attempts;
   if (outcome.status === 'delivered') {
     return { outcome: (await outbox.remove(item.relayId, claimToken)) ? 'delivered' : 'claimsLost' };

@@ -28,7 +28,7 @@ export interface TokenEvents {
 }
 
 export interface TokenManagerOptions {
-  /** Store key of this token (one per token endpoint and client id). */
+  /** Store key of this token: one per token endpoint, credentials secret and ONEiO endpoint (credential pair). */
   readonly key: string;
   readonly store: TokenStore;
   readonly endpoint: TokenEndpoint;
@@ -98,6 +98,8 @@ export class TokenManager {
   private nextCheckAt = 0;
   /** After a failed token request, no new request from this instance before this time. */
   private nextRequestAt = 0;
+  /** Why the last token request failed: what a caller turned away during the backoff is told. */
+  private lastFailure: unknown;
   /** Concurrent callers of one instance share one refresh. */
   private inflight: Promise<SharedToken> | undefined;
 
@@ -196,7 +198,7 @@ export class TokenManager {
         if (fallback) return this.adopt(fallback, this.nextRequestAt);
         throw new TokenUnavailableError(
           'No usable token: the token endpoint failed recently and is backing off',
-          { until: this.nextRequestAt },
+          { until: this.nextRequestAt, cause: this.lastFailure },
         );
       }
 
@@ -238,6 +240,7 @@ export class TokenManager {
     } catch (error) {
       this.nextRequestAt =
         this.now() + this.failureBackoffMs + equalJitter(this.failureBackoffMs, this.random);
+      this.lastFailure = error;
       events?.refreshFailed?.(error as Error, { fallback: fallback !== undefined });
       // Without a usable token, let another instance try at once; with one, the held lease doubles as a fleet-wide
       // backoff so a failing endpoint sees one request per lease period, not one per instance.
@@ -272,6 +275,7 @@ export class TokenManager {
     } catch (error) {
       this.nextRequestAt =
         this.now() + this.failureBackoffMs + equalJitter(this.failureBackoffMs, this.random);
+      this.lastFailure = error;
       this.options.events?.refreshFailed?.(error as Error, { fallback: fallback !== undefined });
       if (fallback) return fallback;
       throw new TokenUnavailableError('No usable token: the token request failed', { cause: error });
