@@ -14,12 +14,19 @@ import { WebhookGate } from './core/inbound/accept-webhook';
 import { OutboxSink } from './core/outbox/outbox-sink';
 import { sweepOutbox } from './core/outbox/sweep';
 import { relay, type UndeliveredSink } from './core/relay';
+import { EndpointTokens } from './core/token/endpoint-tokens';
 import { TokenManager } from './core/token/token-manager';
 import { isHttpApiEvent } from './events/api-gateway';
-import { isEventBridgeEvent } from './events/eventbridge';
+import { isEventBridgeEvent, oneioEndpointOfInvocation } from './events/eventbridge';
 import { handleEventBridge } from './events/eventbridge-handler';
 import { handleSweep, isSweepEvent } from './events/sweep-handler';
-import { count, destinationTelemetry, type Telemetry, tokenTelemetry } from './events/telemetry';
+import {
+  count,
+  destinationTelemetry,
+  secretTelemetry,
+  type Telemetry,
+  tokenTelemetry,
+} from './events/telemetry';
 import { handleWebhook } from './events/webhook-handler';
 import { traceCalls } from './io/dynamodb/call-tracing';
 import { DynamoDbDedupStore } from './io/dynamodb/dedup-store';
@@ -55,7 +62,8 @@ export const DYNAMODB_CLIENT_CONFIG = {
 
 /**
  * SDK clients from the default configuration chain (region, credentials and `AWS_ENDPOINT_URL_*` from the
- * environment).
+ * environment). Each Secrets Manager read also has a time limit of its own over all attempts
+ * (`SECRET_READ_TIMEOUT_MS`).
  */
 export function createClients(): RelayClients {
   return {
@@ -79,9 +87,17 @@ export interface RelayOptions {
   readonly now?: () => number;
 }
 
-/** Store key of the shared token: one per token endpoint and credentials secret, readable by an operator. */
-export function tokenKey(config: Pick<RelayConfig, 'tokenUrl' | 'credentialsSecretId'>): string {
-  return `token#${config.tokenUrl}#${config.credentialsSecretId}`;
+/**
+ * Store key of a shared token: one per token endpoint, credentials secret and credential pair, readable by an
+ * operator. The default pair's key is the one the relay has always used (a deployed fleet keeps its token); a named
+ * ONEiO endpoint's key adds `#<name>`, which no secret id can end with (`#` is not allowed in one).
+ */
+export function tokenKey(
+  config: Pick<RelayConfig, 'tokenUrl' | 'credentialsSecretId'>,
+  oneioEndpoint?: string,
+): string {
+  const key = `token#${config.tokenUrl}#${config.credentialsSecretId}`;
+  return oneioEndpoint === undefined ? key : `${key}#${oneioEndpoint}`;
 }
 
 /**
@@ -100,20 +116,26 @@ export function createRelayHandler(
     logger: new Logger(),
     metrics: new Metrics(),
   };
-  const credentials = new SecretsManagerCredentialsProvider(
-    new JsonSecret(clients.secrets, config.credentialsSecretId),
-  );
+  const secretEvents = { events: secretTelemetry(telemetry) };
+  // One read of the credentials secret serves every pair in it.
+  const credentialsSecret = new JsonSecret(clients.secrets, config.credentialsSecretId, secretEvents);
   const signingSecrets = new SecretsManagerSigningSecrets(
-    new JsonSecret(clients.secrets, config.signingSecretsSecretId),
+    new JsonSecret(clients.secrets, config.signingSecretsSecretId, secretEvents),
   );
-  const tokens = new TokenManager({
-    key: tokenKey(config),
-    store: new DynamoDbTokenStore(clients.dynamo, config.tableName),
-    endpoint: new OneioTokenEndpoint(config.tokenUrl, clients.http),
-    credentials,
-    events: tokenTelemetry(telemetry),
-    now,
-  });
+  const tokenStore = new DynamoDbTokenStore(clients.dynamo, config.tableName);
+  const tokenEndpoint = new OneioTokenEndpoint(config.tokenUrl, clients.http);
+  // Each ONEiO endpoint (credential pair) gets a token manager of its own on first use: its own fleet-shared token.
+  const tokens = new EndpointTokens(
+    (oneioEndpoint) =>
+      new TokenManager({
+        key: tokenKey(config, oneioEndpoint),
+        store: tokenStore,
+        endpoint: tokenEndpoint,
+        credentials: new SecretsManagerCredentialsProvider(credentialsSecret, oneioEndpoint),
+        events: tokenTelemetry(telemetry, oneioEndpoint),
+        now,
+      }),
+  );
   const receiver = new OneioReceiver(config.receiverUrl, clients.http);
   const outbox = new DynamoDbOutbox(clients.dynamo, config.tableName);
   const sink = options.sink ?? new OutboxSink(outbox, now);
@@ -180,7 +202,13 @@ export function createRelayHandler(
         return undefined;
       }
       if (isEventBridgeEvent(event)) {
-        await handleEventBridge(event, remainingMs, { relay: relayMessage, telemetry, now });
+        const oneioEndpoint = oneioEndpointOfInvocation(context.invokedFunctionArn);
+        await handleEventBridge(event, remainingMs, {
+          relay: relayMessage,
+          telemetry,
+          now,
+          ...(oneioEndpoint !== undefined && { oneioEndpoint }),
+        });
         return undefined;
       }
       telemetry.logger.error('Unsupported event shape');

@@ -9,7 +9,7 @@ export const ENV = {
   tokenUrl: 'ONEIO_TOKEN_URL',
   /** ONEiO REST receiver (`https://…/api/v2`). */
   receiverUrl: 'ONEIO_RECEIVER_URL',
-  /** Secrets Manager id (name or ARN) of `{"client_id": "…", "client_secret": "…"}`. */
+  /** Secrets Manager id (name or ARN) of `{"client_id": "…", "client_secret": "…", "endpoints"?: {…}}`. */
   credentialsSecretId: 'ONEIO_CREDENTIALS_SECRET_ID',
   /** Secrets Manager id (name or ARN) of `{"<source>": "<signing secret>"}`. */
   signingSecretsSecretId: 'INBOUND_SIGNING_SECRET_ID',
@@ -82,6 +82,13 @@ export const OUTBOX_SHARDS = 8;
 
 /** Store key of the destination's fleet-wide state: ONEiO's backoff, the circuit breaker and an operator's pause. */
 export const DESTINATION_KEY = 'destination#oneio-receiver';
+
+/**
+ * Prefix of the function aliases that EventBridge rules naming a ONEiO endpoint invoke: the rules of endpoint
+ * `itsm` target the alias `oneio-endpoint-itsm`, and the function reads the endpoint from the alias it was invoked
+ * through (the event itself passes untouched). See `infra/oneio-relay.ts`.
+ */
+export const ENDPOINT_ALIAS_PREFIX = 'oneio-endpoint-';
 
 /** The input the outbox sweep schedule sends to the function (an EventBridge schedule with a constant input). */
 export const SWEEP_EVENT = { 'oneio-relay': 'sweep-outbox' } as const;

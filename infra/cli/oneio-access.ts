@@ -1,6 +1,10 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Dispatcher } from 'undici';
-import { SecretError, TokenEndpointError } from '../../functions/relay/core/errors';
+import {
+  OneioEndpointUnconfiguredError,
+  SecretError,
+  TokenEndpointError,
+} from '../../functions/relay/core/errors';
 import { errorCode } from '../../functions/relay/io/error-code';
 import { OneioTokenEndpoint } from '../../functions/relay/io/oneio/token-endpoint';
 import { SecretsManagerCredentialsProvider } from '../../functions/relay/io/secrets-manager/credentials-provider';
@@ -25,6 +29,8 @@ export interface OneioTarget {
   readonly credentialsSecretId: string;
   readonly tokenUrl: string;
   readonly receiverUrl: string;
+  /** The environment's named ONEiO endpoints (`oneio.endpoints` in infra/config.ts), each a pair in the secret. */
+  readonly endpoints: readonly string[];
 }
 
 export interface TargetFlags {
@@ -71,6 +77,7 @@ export async function resolveOneioTarget(
     credentialsSecretId,
     tokenUrl,
     receiverUrl,
+    endpoints: environment.oneio.endpoints ?? [],
   };
 }
 
@@ -80,10 +87,46 @@ export async function readCredentials(
   aws: AwsOptions,
   io: CliIo,
 ): Promise<ClientCredentials> {
+  const [pair] = await readCredentialPairs(secretId, [undefined], aws, io);
+  if (pair === undefined) throw new Error('unreachable: one pair was asked for');
+  if (pair.credentials instanceof CliError) throw pair.credentials;
+  return pair.credentials;
+}
+
+/** One credential pair of the secret: the default pair (`endpoint` undefined) or a named ONEiO endpoint's. */
+export interface CredentialPair {
+  readonly endpoint: string | undefined;
+  /** The pair, or what is wrong with it (missing, incomplete), said for an operator. */
+  readonly credentials: ClientCredentials | CliError;
+}
+
+/**
+ * The credential pairs of `endpoints` from one read of the secret, read as the function reads them (same adapter,
+ * same rules). A secret that cannot be read at all fails the whole call; a pair that is missing or incomplete is
+ * reported with that pair, so the others can still be checked.
+ */
+export async function readCredentialPairs(
+  secretId: string,
+  endpoints: readonly (string | undefined)[],
+  aws: AwsOptions,
+  io: CliIo,
+): Promise<CredentialPair[]> {
   const client = new SecretsManagerClient(awsClientConfig(aws));
-  const provider = new SecretsManagerCredentialsProvider(new JsonSecret(client, secretId));
+  const secret = new JsonSecret(client, secretId);
   try {
-    return await withSpinner(io, `Reading secret ${secretId}…`, () => provider.get());
+    await withSpinner(io, `Reading secret ${secretId}…`, () => secret.read());
+    const pairs: CredentialPair[] = [];
+    for (const endpoint of endpoints) {
+      try {
+        pairs.push({
+          endpoint,
+          credentials: await new SecretsManagerCredentialsProvider(secret, endpoint).get(),
+        });
+      } catch (error) {
+        pairs.push({ endpoint, credentials: explainPairError(error, secretId) });
+      }
+    }
+    return pairs;
   } catch (error) {
     if (!(error instanceof SecretError)) throw error;
     const explained = explainAwsError(error, 'Secrets Manager', `reading secret ${secretId}`);
@@ -104,6 +147,19 @@ export async function readCredentials(
   } finally {
     client.destroy();
   }
+}
+
+function explainPairError(error: unknown, secretId: string): CliError {
+  if (error instanceof OneioEndpointUnconfiguredError) {
+    return new CliError(
+      `${error.message} (aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string file://credentials.json)`,
+      1,
+      { cause: error },
+    );
+  }
+  // The adapter's messages name the secret and the field, never a value.
+  if (error instanceof SecretError) return new CliError(error.message, 1, { cause: error });
+  throw error;
 }
 
 /** A token from the token endpoint, with the time the request was sent (expiry counts from it). */

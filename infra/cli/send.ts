@@ -60,7 +60,7 @@ export async function send(args: string[], io: CliIo): Promise<number> {
     const receiver = new OneioReceiver(target.receiverUrl, agent);
     // Its own message id, as the relay gives every message: ONEiO sees an operator's test like any other message.
     const relayId = randomUUID();
-    const message = { relayId, source: 'cli', deliveryId: relayId, body };
+    const message = { relayId, source: 'cli', deliveryId: relayId, body, receivedAt: Date.now() };
     let status: number;
     try {
       ({ status } = await withSpinner(io, `Sending to ${target.receiverUrl}…`, () =>

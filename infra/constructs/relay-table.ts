@@ -7,20 +7,19 @@ import { TABLE } from '../../functions/relay/contract';
 /**
  * The DynamoDB calls the relay makes on its table, and nothing else: token store (read, lease and publish with
  * conditional Put/Update, invalidate), de-duplication records (conditional Put), outbox (Put, Update to claim and
- * reschedule (the claim returns the body), Delete on delivery, Query for due items), destination state (Get,
- * conditional Update). A new SDK call the function makes needs its action here, and the IAM test pins this list.
- * No Scan, no Batch*, no DescribeTable, no ConditionCheckItem: the outbox's BatchGetItem serves the operator CLI's
- * `list`, which runs with the operator's credentials, never in the function.
+ * reschedule (the claim returns the body), Delete on delivery), destination state (Get, conditional Update). A new
+ * SDK call the function makes needs its action here, and the IAM test pins this list. No Query on the table (the
+ * outbox queries its index only), no Scan, no Batch*, no DescribeTable, no ConditionCheckItem: the outbox's
+ * BatchGetItem serves the operator CLI's `list`, which runs with the operator's credentials, never in the function.
  */
 export const RELAY_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
-  'dynamodb:Query',
 ] as const;
 
-/** Index queries are reads by key range; nothing else is possible on an index. */
+/** The outbox lists due and counts parked items with a Query on its index; nothing else is possible on an index. */
 const RELAY_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 type KeyType = 'S' | 'N' | 'B';
@@ -101,7 +100,7 @@ export class RelayTable extends Construct {
   }
 
   /**
-   * Grants {@link RELAY_TABLE_ACTIONS} on the table, and Query on each index by exact ARN. Written out instead of
+   * Grants {@link RELAY_TABLE_ACTIONS} on the table, and Query on each index only, by exact ARN. Written out instead of
    * `grantReadWriteData`, which would add Batch*, Scan, DescribeTable and ConditionCheckItem.
    */
   grantRelayAccess(grantee: IGrantable): void {

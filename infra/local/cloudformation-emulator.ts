@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveOnLoopback } from './loopback-server';
 
 export interface CloudFormationEmulatorOptions {
   /** Default 0: any free port. */
@@ -98,26 +97,17 @@ export async function startCloudFormationEmulator(
     );
   };
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      if (!response.headersSent) sendError(response, 500, 'InternalFailure', 'Emulator error.');
-    });
-  });
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const server = await serveOnLoopback(
+    handle,
+    (response) => sendError(response, 500, 'InternalFailure', 'Emulator error.'),
+    options.port,
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     calls,
     setStack,
-    async close() {
-      const closed = once(server, 'close');
-      server.close();
-      // The SDK keeps connections alive; without this close() would wait for them to idle out.
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { serveOnLoopback } from './loopback-server';
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
@@ -117,17 +116,14 @@ export async function startCloudWatchEmulator(
     }
   };
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      if (!response.headersSent) sendError(response, 500, 'InternalServiceError', 'Emulator error.');
-    });
-  });
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const server = await serveOnLoopback(
+    handle,
+    (response) => sendError(response, 500, 'InternalServiceError', 'Emulator error.'),
+    options.port,
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     calls,
     setAlarm(alarm) {
       alarms.set(alarm.name, { ...alarm, updatedAt: alarm.updatedAt ?? new Date() });
@@ -135,13 +131,7 @@ export async function startCloudWatchEmulator(
     putDatapoint(datapoint) {
       datapoints.push({ ...datapoint, dimensions: { ...datapoint.dimensions } });
     },
-    async close() {
-      const closed = once(server, 'close');
-      server.close();
-      // The SDK keeps connections alive; without this close() would wait for them to idle out.
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }
 

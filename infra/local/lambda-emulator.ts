@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveOnLoopback } from './loopback-server';
 
 /** What GetFunctionConfiguration reports about one deployed function (the fields the CLI reads). */
 export interface EmulatedFunction {
@@ -100,25 +99,17 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
     });
   };
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      if (!response.headersSent) sendError(response, 500, 'ServiceException', 'Emulator error.');
-    });
-  });
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const server = await serveOnLoopback(
+    handle,
+    (response) => sendError(response, 500, 'ServiceException', 'Emulator error.'),
+    options.port,
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     calls,
     setFunction,
-    async close() {
-      const closed = once(server, 'close');
-      server.close();
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }
 

@@ -25,6 +25,8 @@ export interface ReceivedMessage {
   readonly body: string;
   /** The Bearer token it was sent with. */
   readonly accessToken: string;
+  /** The client id that token was issued to: which ONEiO endpoint (credential pair) the message reached. */
+  readonly clientId: string;
   /** Epoch ms when the request arrived. */
   readonly receivedAt: number;
   /** The whole request: URL with query, every header, the raw body. */
@@ -53,6 +55,8 @@ export interface OneioEmulatorOptions {
   readonly clientId?: string;
   /** Default `emulator-secret`. */
   readonly clientSecret?: string;
+  /** More credential pairs the token endpoint accepts besides the first: one per further ONEiO endpoint. */
+  readonly clients?: readonly { readonly clientId: string; readonly clientSecret: string }[];
   /** `expires_in` of issued tokens, seconds. Default 3599, as ONEiO answers. */
   readonly tokenLifetimeSeconds?: number;
   /** Called for each accepted message, before the answer; the sandbox prints them. A throw answers 500. */
@@ -78,8 +82,15 @@ export interface OneioEmulator {
   setReceiverMode(mode: ReceiverMode): void;
   /** Whether `text` contains a token this emulator issued (for checks that no token leaked anywhere). */
   containsIssuedToken(text: string): boolean;
-  /** Every request that reached the token endpoint, answered or not. */
-  readonly tokenRequests: { readonly count: number; readonly timestamps: readonly number[] };
+  /**
+   * Every request that reached the token endpoint, answered or not: when, and the `client_id` it asked for (`''`
+   * when it named none).
+   */
+  readonly tokenRequests: {
+    readonly count: number;
+    readonly timestamps: readonly number[];
+    readonly clientIds: readonly string[];
+  };
   /** Every request that reached the receiver, answered or not. */
   readonly receiverRequests: number;
   /** `401` answers given by the receiver. */
@@ -88,10 +99,12 @@ export interface OneioEmulator {
   readonly connections: number;
   /** Lifetime of tokens issued from now on (already issued ones keep theirs). */
   setTokenLifetime(seconds: number): void;
-  /** Credentials accepted from now on; tokens already issued stay valid (as after a rotation). */
+  /** The first pair's credentials from now on; tokens already issued stay valid (as after a rotation). */
   setCredentials(credentials: { clientId: string; clientSecret: string }): void;
-  /** Every token issued so far is refused from now on. */
-  revokeAllTokens(): void;
+  /** A new secret for the pair of `clientId` (any pair), as after a rotation; issued tokens stay valid. */
+  setClientSecret(clientId: string, clientSecret: string): void;
+  /** Every token issued so far (to `clientId` only, when given) is refused from now on. */
+  revokeAllTokens(clientId?: string): void;
   /** The next `times` receiver requests answer `status` (with `Retry-After` when given). */
   failReceiver(failure: { status: number; times: number; retryAfter?: number | string; body?: string }): void;
   /** The next `times` token requests answer `status` with `body` (default an RFC 6749 style error). */
@@ -114,6 +127,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 interface IssuedToken {
   readonly expiresAt: number;
+  readonly clientId: string;
 }
 
 /**
@@ -122,10 +136,12 @@ interface IssuedToken {
  * never leave it except in its answers.
  */
 export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Promise<OneioEmulator> {
-  let credentials = {
-    clientId: options.clientId ?? 'emulator-client',
-    clientSecret: options.clientSecret ?? 'emulator-secret',
-  };
+  let primaryClientId = options.clientId ?? 'emulator-client';
+  /** Accepted credential pairs: client id → client secret. */
+  const clients = new Map<string, string>([
+    [primaryClientId, options.clientSecret ?? 'emulator-secret'],
+    ...(options.clients ?? []).map((c) => [c.clientId, c.clientSecret] as const),
+  ]);
   let tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3599;
   const tokens = new Map<string, IssuedToken>();
   /** Revoked ones included: a leak check must still find them. */
@@ -134,6 +150,7 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
   const receiverLog: Array<ReceiverRequest & { status?: number }> = [];
   let receiverMode: ReceiverMode = 'normal';
   const tokenRequestTimestamps: number[] = [];
+  const tokenRequestClients: string[] = [];
   let receiverRequests = 0;
   let unauthorizedResponses = 0;
   let connections = 0;
@@ -164,6 +181,7 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
     body: string,
   ): Promise<void> => {
     tokenRequestTimestamps.push(Date.now());
+    tokenRequestClients.push(new URLSearchParams(body).get('client_id') ?? '');
     await delay(tokenDelayMs);
     if (tokenFailure !== undefined && tokenFailure.times > 0) {
       tokenFailure.times -= 1;
@@ -193,14 +211,13 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
     if (grantType !== 'client_credentials') {
       return sendOAuthError(response, 400, 'unsupported_grant_type');
     }
-    if (
-      form.get('client_id') !== credentials.clientId ||
-      form.get('client_secret') !== credentials.clientSecret
-    ) {
+    const clientId = form.get('client_id') ?? '';
+    const clientSecret = clients.get(clientId);
+    if (clientSecret === undefined || form.get('client_secret') !== clientSecret) {
       return sendOAuthError(response, 401, 'invalid_client');
     }
     const accessToken = randomBytes(32).toString('base64url');
-    tokens.set(accessToken, { expiresAt: Date.now() + tokenLifetimeSeconds * 1000 });
+    tokens.set(accessToken, { expiresAt: Date.now() + tokenLifetimeSeconds * 1000, clientId });
     everIssued.add(accessToken);
     const answer = {
       access_token: accessToken,
@@ -277,6 +294,7 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
     const message = {
       body: rawBody.toString('utf8'),
       accessToken,
+      clientId: issued.clientId,
       receivedAt: record.receivedAt,
       request: record,
     };
@@ -346,6 +364,7 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
         return tokenRequestTimestamps.length;
       },
       timestamps: tokenRequestTimestamps,
+      clientIds: tokenRequestClients,
     },
     get receiverRequests() {
       return receiverRequests;
@@ -360,10 +379,18 @@ export async function startOneioEmulator(options: OneioEmulatorOptions = {}): Pr
       tokenLifetimeSeconds = seconds;
     },
     setCredentials(next) {
-      credentials = { ...next };
+      clients.delete(primaryClientId);
+      primaryClientId = next.clientId;
+      clients.set(next.clientId, next.clientSecret);
     },
-    revokeAllTokens() {
-      tokens.clear();
+    setClientSecret(clientId, clientSecret) {
+      if (!clients.has(clientId)) throw new RangeError(`No client ${clientId}`);
+      clients.set(clientId, clientSecret);
+    },
+    revokeAllTokens(clientId) {
+      for (const [token, issued] of tokens) {
+        if (clientId === undefined || issued.clientId === clientId) tokens.delete(token);
+      }
     },
     failReceiver(failure) {
       receiverFailure = { ...failure };

@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveOnLoopback } from './loopback-server';
 
 const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -182,23 +181,18 @@ export async function startSecretsManagerEmulator(
     }
   };
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      if (!response.headersSent) {
-        sendJson(response, 500, { __type: 'InternalServiceError', message: 'Emulator error.' });
-      }
-    });
-  });
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const server = await serveOnLoopback(
+    handle,
+    (response) => sendJson(response, 500, { __type: 'InternalServiceError', message: 'Emulator error.' }),
+    options.port,
+  );
 
   for (const [name, value] of Object.entries(options.secrets ?? {})) {
     setSecret(name, value);
   }
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     calls,
     setSecret(id, secretString) {
       setSecret(id, secretString);
@@ -206,13 +200,7 @@ export async function startSecretsManagerEmulator(
     failNext({ times, status, type }) {
       failure = { times, status, type: type ?? defaultErrorType(status) };
     },
-    async close() {
-      const closed = once(server, 'close');
-      server.close();
-      // The SDK keeps connections alive; without this close() would wait for them to idle out.
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
 }
 

@@ -29,6 +29,9 @@ export function sandboxBanner(
     '',
     curlCommand(sample),
     '',
+    "ONEiO receives its body byte for byte, its event header (X-GitHub-Event) and the relay's X-Relay-Source,",
+    'X-Relay-Message-Id, X-Relay-Delivery-Id and X-Relay-Received-At; a query string on the URL goes on to ONEiO too.',
+    '',
     `Ready in ${(details.startupMs / 1000).toFixed(1)} s: ${sandbox.url}  (Ctrl-C stops everything)`,
     '',
   ].join('\n');

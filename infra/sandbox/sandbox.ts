@@ -8,7 +8,7 @@ import { DEFAULTS, ENV, type EnvName, SWEEP_EVENT } from '../../functions/relay/
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
 import { qa } from '../config';
 import { createLocalDynamoDbClient, createRelayTable, startDynamoDbLocal } from '../local/dynamodb-local';
-import { startOneioEmulator } from '../local/oneio-emulator';
+import { type ReceivedMessage, startOneioEmulator } from '../local/oneio-emulator';
 import { startSecretsManagerEmulator } from '../local/secrets-manager-emulator';
 import { Activity, type Finished } from './activity';
 import { observeEmulatorAnswers } from './answer-observer';
@@ -18,6 +18,7 @@ import { HandlerPool } from './handler-pool';
 import { inspector } from './inspector/server';
 import { lambdaContext } from './lambda-context';
 import { Masker } from './masking';
+import { headerList, messageHeaders } from './oneio-request-view';
 import { ensurePortFree, listen, PortTakenError } from './ports';
 import { sampleSigningSecret } from './sample-webhook';
 import { terminalLine } from './terminal-lines';
@@ -110,9 +111,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     let invoke: Invoke | undefined;
     let inspect: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined;
     const sources = Object.keys(qa.sources);
+    const credentials = sandboxCredentials(options.oneio, qa.oneio.endpoints ?? []);
+    const pairs = [credentials, ...Object.values(credentials.endpoints ?? {})];
     const signingSecrets = Object.fromEntries(sources.map((source) => [source, sampleSigningSecret(source)]));
     const masker = new Masker(
-      [...Object.values(signingSecrets), credentialsFor(options.oneio).client_secret],
+      [...Object.values(signingSecrets), ...pairs.map((pair) => pair.client_secret)],
       Object.values(qa.sources).flatMap((declaration) =>
         declaration.scheme === 'hmac-sha256' ? [declaration.header] : [],
       ),
@@ -156,7 +159,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       startSecretsManagerEmulator({
         region: SANDBOX_REGION,
         secrets: {
-          [CREDENTIALS_SECRET_NAME]: JSON.stringify(credentialsFor(options.oneio)),
+          [CREDENTIALS_SECRET_NAME]: JSON.stringify(credentials),
           [SIGNING_SECRETS_SECRET_NAME]: JSON.stringify(signingSecrets),
         },
       }).then(track((emulator) => emulator.close())),
@@ -164,9 +167,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         ? startOneioEmulator({
             clientId: EMULATOR_CREDENTIALS.client_id,
             clientSecret: EMULATOR_CREDENTIALS.client_secret,
+            clients: pairs
+              .slice(1)
+              .map((pair) => ({ clientId: pair.client_id, clientSecret: pair.client_secret })),
             onMessage: (message) => {
               received += 1;
-              verbose(describeMessage(received, message.body));
+              verbose(describeMessage(received, message));
             },
             onReceiverRequest: (request) => activity.oneioRequest(request),
           }).then(track((emulator) => emulator.close()))
@@ -323,10 +329,34 @@ function invocationId(event: unknown): string {
 /** The emulator's credentials; shown nowhere, they only have to match between the two local stand-ins. */
 const EMULATOR_CREDENTIALS = { client_id: 'sandbox-client', client_secret: 'sandbox-client-secret' } as const;
 
-function credentialsFor(oneio: SandboxOneio): { client_id: string; client_secret: string } {
-  return oneio.kind === 'remote'
-    ? { client_id: oneio.clientId, client_secret: oneio.clientSecret }
-    : { ...EMULATOR_CREDENTIALS };
+interface CredentialPairJson {
+  readonly client_id: string;
+  readonly client_secret: string;
+}
+
+/** The credentials secret as the deployed relay reads it: the default pair, and `endpoints` when there are any. */
+export interface SandboxCredentials extends CredentialPairJson {
+  readonly endpoints?: Readonly<Record<string, CredentialPairJson>>;
+}
+
+/**
+ * The sandbox's credentials secret: the default pair and one pair per named ONEiO endpoint (`endpoints`, from
+ * QA's `oneio.endpoints`), so a source that names one works as deployed. With the emulator each endpoint has a pair
+ * of its own, which the emulator accepts; against a real ONEiO the one pair given serves every endpoint.
+ */
+export function sandboxCredentials(oneio: SandboxOneio, endpoints: readonly string[]): SandboxCredentials {
+  const pairFor = (name: string | undefined): CredentialPairJson =>
+    oneio.kind === 'remote'
+      ? { client_id: oneio.clientId, client_secret: oneio.clientSecret }
+      : name === undefined
+        ? { ...EMULATOR_CREDENTIALS }
+        : { client_id: `sandbox-${name}-client`, client_secret: `sandbox-${name}-client-secret` };
+  return {
+    ...pairFor(undefined),
+    ...(endpoints.length > 0 && {
+      endpoints: Object.fromEntries(endpoints.map((name) => [name, pairFor(name)])),
+    }),
+  };
 }
 
 /** The function's variables, as the stack sets them for QA (infra/oneio-relay.ts); typed so none is left out. */
@@ -427,14 +457,23 @@ async function ensureTable(endpoint: string, options: SandboxOptions, external: 
   }
 }
 
-/** ONEiO's view of one message: what the relay sent, byte for byte (long bodies cut for the terminal). */
-function describeMessage(count: number, body: string): string {
+/**
+ * ONEiO's view of one message: the URL with its query, the relay's and the forwarded headers, and the body byte for
+ * byte (long bodies cut for the terminal). Never the token.
+ */
+export function describeMessage(count: number, message: Pick<ReceivedMessage, 'body' | 'request'>): string {
+  const { body, request } = message;
   const bytes = Buffer.byteLength(body);
   const preview =
     body.length > MESSAGE_PREVIEW_CHARS
       ? `${body.slice(0, MESSAGE_PREVIEW_CHARS)}… (${bytes} bytes in all)`
       : body;
-  return `[oneio] message ${count} received (${bytes} bytes):\n         ${preview}`;
+  const { relay, forwarded } = messageHeaders(request.headers);
+  return [
+    `[oneio] message ${count} received (${bytes} bytes): POST ${request.url}`,
+    `         ${headerList([...relay, ...forwarded])}`,
+    `         ${preview}`,
+  ].join('\n');
 }
 
 async function closeServer(server: Server): Promise<void> {

@@ -1,4 +1,5 @@
 import type { ActivityEntry, Finished } from './activity';
+import { headerList, messageHeaders } from './oneio-request-view';
 
 /** ANSI colours, used only when the output is a terminal. */
 const COLOURS = { dim: '2', green: '32', yellow: '33', red: '31', cyan: '36' } as const;
@@ -6,7 +7,8 @@ type Colour = keyof typeof COLOURS;
 
 /**
  * The sandbox's default output, one line per request, event or sweep that did something:
- * `14:03:11  POST /webhooks/github  200 delivered  relay 246c…  312 ms  (token refreshed)`.
+ * `14:03:11  POST /webhooks/github  200 delivered  relay 246c…  312 ms  → ONEiO /api/v2 [x-github-event: ping]
+ * (token refreshed)`.
  */
 export function terminalLine(finished: Finished, colour: boolean, now = Date.now()): string | undefined {
   const paint = (name: Colour, text: string) => (colour ? `\x1b[${COLOURS[name]}m${text}\x1b[0m` : text);
@@ -39,10 +41,22 @@ export function terminalLine(finished: Finished, colour: boolean, now = Date.now
     paint(colourOf(entry, outcome), verdict),
     entry.relayId === undefined ? undefined : `relay ${short(entry.relayId)}`,
     entry.latencyMs === undefined ? undefined : `${entry.latencyMs} ms`,
+    toOneio(entry),
     extras.length === 0 ? undefined : paint('dim', `(${extras.join('; ')})`),
   ]
     .filter((part) => part !== undefined)
     .join('  ');
+}
+
+/**
+ * Where the last attempt went in ONEiO and the sender headers it carried: `→ ONEiO /api/v2?issue.key=ABC-1
+ * [x-github-event: ping]`. Known only with the emulator (a remote ONEiO's requests are not seen).
+ */
+function toOneio(entry: ActivityEntry): string | undefined {
+  const attempt = entry.oneio.at(-1);
+  if (attempt === undefined) return undefined;
+  const { forwarded } = messageHeaders(attempt.headers);
+  return `→ ONEiO ${attempt.url}${forwarded.length === 0 ? '' : ` [${headerList(forwarded)}]`}`;
 }
 
 function colourOf(entry: ActivityEntry, outcome: string): Colour {

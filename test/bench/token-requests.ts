@@ -70,8 +70,18 @@ function baseline(fleet: BenchFleet, strategy: Exclude<Strategy, 'relay'>): Deli
   const receiver = new OneioReceiver(fleet.oneio.receiverUrl, agent);
   return {
     async deliver(body) {
-      const message = { relayId: randomUUID(), source: 'github', deliveryId: randomUUID(), body };
-      const result = await relay(message, Date.now() + BUDGET_MS, { tokens, receiver, sink: NO_OUTBOX });
+      const message = {
+        relayId: randomUUID(),
+        source: 'github',
+        deliveryId: randomUUID(),
+        body,
+        receivedAt: Date.now(),
+      };
+      const result = await relay(message, Date.now() + BUDGET_MS, {
+        tokens: { forEndpoint: () => tokens },
+        receiver,
+        sink: NO_OUTBOX,
+      });
       return result.status === 'delivered';
     },
     async close() {

@@ -163,14 +163,14 @@ describe('sandbox inspector page', () => {
     expect(received).toContain('content-typeapplication/json');
     expect(received).toContain('answered 200');
     expect(received).toContain('byte-identical');
-    // The environment that handled the sample got the token (the sweep runs every second and may hold another one).
-    const { entries } = (await page.evaluate(async () =>
-      (await fetch('/inspector/api/activity')).json(),
-    )) as { entries: Array<{ id: string; environment?: number; tokenRefreshed?: boolean }> };
-    const handled = entries.find((entry) => entry.id === row);
-    expect(handled?.tokenRefreshed).toBe(true);
+    // The environment that handled this first request fetched the token (on a busy machine the sandbox's sweep
+    // may hold environment #1 at that moment, so the number is read from the row, not assumed).
+    const environment = await page.$eval(`#activity tr[data-id="${row}"]`, (node) =>
+      node.getAttribute('data-environment'),
+    );
+    expect(environment).toMatch(/^\d+$/);
     expect(await page.$eval('#token [data-field="fetched by"]', (node) => node.textContent)).toBe(
-      `execution environment #${handled?.environment}`,
+      `execution environment #${environment}`,
     );
     // The pause and the breaker, as `oneio-relay status --sandbox` words them.
     await page.waitForSelector('#destination [data-field="breaker"]');

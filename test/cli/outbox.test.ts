@@ -66,6 +66,7 @@ describe('oneio-relay outbox', () => {
       attempts: 3,
       retries: 2,
       firstSeenAt: Date.parse('2025-03-12T19:04:17Z'),
+      receivedAt: Date.parse('2025-03-12T19:04:17Z'),
       dueAt: Date.parse('2025-03-12T19:10:00Z'),
       lastError: 'ONEiO answered 503',
       ...fields,

@@ -112,6 +112,7 @@ describe('oneio-relay pause and resume', () => {
         source: 'github',
         deliveryId: randomUUID(),
         body: '{}',
+        receivedAt: Date.now(),
         state: 'due',
         attempts: 0,
         retries: 0,

@@ -115,7 +115,7 @@ describe('oneio-relay status', () => {
   /** The token item as the relay writes it: lease, then a fenced publish. */
   async function publishToken(issuedAt: number, expiresAt: number): Promise<void> {
     const owner = randomUUID();
-    await tokens.tryAcquireLease(key, { owner, until: Date.now() + 10_000 }, Date.now());
+    await tokens.tryAcquireLease(key, { owner, until: Date.now() + 10_000 }, Date.now(), undefined);
     await tokens.publish(key, owner, {
       accessToken: ACCESS_TOKEN,
       issuedAt,
@@ -134,6 +134,7 @@ describe('oneio-relay status', () => {
       attempts: 2,
       retries: 1,
       firstSeenAt: Date.now() - 5 * MINUTE,
+      receivedAt: Date.now() - 5 * MINUTE,
       dueAt: Date.now() + MINUTE,
       lastError: 'ONEiO receiver answered 503',
       ...fields,

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../functions/relay/contract';
 import { CLIENT_ID, CLIENT_SECRET, GITHUB_SIGNING_SECRET } from '../support/relay-fleet';
 import {
@@ -130,4 +130,75 @@ describe('fault matrix: Secrets Manager', () => {
     if (row.logSays !== undefined) expectLogged(world, row.logSays);
     expectInvariants(world, delivery);
   });
+});
+
+/**
+ * The other half: Secrets Manager took the read and its answer came too late, or it fails once the cached values
+ * are older than the 5-minute cache period. The wall clock is moved forward (Date only: timers and sockets keep real
+ * time) to age the cache.
+ */
+describe('ambiguous faults: Secrets Manager late or failing after the cache period', () => {
+  let world: FaultWorld | undefined;
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    await world?.close();
+    world = undefined;
+  });
+
+  const CACHE_MS = 300_000;
+  const STALE_MS = 3_600_000;
+  const late = ({ secretsManager }: FaultWorld) =>
+    secretsManager.setRule(() => ({ afterApply: 'delay', ms: 10_000 }));
+
+  /** Moves the wall clock forward by `ms` (Date only), as if the environment had stayed warm that long. */
+  function age(ms: number): void {
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, now: Date.now() });
+    vi.setSystemTime(Date.now() + ms);
+  }
+
+  it('answers after the read time limit, cold, signed source → 503, message nowhere', async () => {
+    world = await startFaultWorld();
+    late(world);
+
+    const delivery = await sendWebhook(world);
+
+    expect({ http: delivery.http, message: delivery.message }).toEqual({ http: 503, message: 'nowhere' });
+    expectLogged(world, `Secret "${SIGNING}" could not be read (TimeoutError)`);
+    expectInvariants(world, delivery);
+  }, 30_000);
+
+  it.each([
+    ['unavailable (503)', unavailable],
+    ['answers after the read time limit', late],
+  ] as const)(
+    '%s after the cache period, warm → 200 with the last good values, reported stale',
+    async (_, inject) => {
+      world = await startFaultWorld();
+      await sendWebhook(world);
+      inject(world);
+      age(CACHE_MS + 1_000);
+
+      const delivery = await sendWebhook(world);
+
+      expect({ http: delivery.http, message: delivery.message }).toEqual({ http: 200, message: 'delivered' });
+      expectLogged(world, 'Secret could not be read; using the last good value');
+      expect(world.fleet.logs()).toMatch(/"SecretStale":1/);
+      expectInvariants(world, delivery);
+    },
+    30_000,
+  );
+
+  it('unavailable an hour past the cache period, warm → 503 as with nothing in memory', async () => {
+    world = await startFaultWorld();
+    await sendWebhook(world);
+    unavailable(world);
+    age(CACHE_MS + STALE_MS + 1_000);
+
+    const delivery = await sendWebhook(world);
+
+    expect({ http: delivery.http, message: delivery.message }).toEqual({ http: 503, message: 'nowhere' });
+    expectLogged(world, `Secret "${SIGNING}" could not be read (ServiceUnavailable)`);
+    expectInvariants(world, delivery);
+  }, 30_000);
 });

@@ -1,5 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { CLIENT_ID } from '../support/relay-fleet';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../functions/relay/contract';
+import { lambdaContext } from '../support/lambda-context';
+import { CLIENT_ID, githubWebhookFor } from '../support/relay-fleet';
+import { type FaultProxy, firstRequests, startFaultProxy } from './fault-proxy';
 import {
   type Expected,
   expectInvariants,
@@ -84,4 +87,101 @@ describe('fault matrix: ONEiO token endpoint', () => {
     row.also?.(world);
     expectInvariants(world, delivery);
   });
+});
+
+/** A world whose token endpoint is reached through a fault proxy (the emulator behind it issues real tokens). */
+async function worldWithTokenProxy(): Promise<{ world: FaultWorld; tokenProxy: FaultProxy }> {
+  const tokenProxy = await startFaultProxy();
+  const world = await startFaultWorld({ [ENV.tokenUrl]: `${tokenProxy.url}/oauth2/token` });
+  tokenProxy.setUpstream(world.fleet.oneio.baseUrl);
+  return { world, tokenProxy };
+}
+
+/** Structured log messages the relay wrote. */
+function logMessages(world: FaultWorld): string[] {
+  return world.fleet
+    .logs()
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        const record = JSON.parse(line) as { message?: unknown };
+        return typeof record.message === 'string' ? [record.message] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+describe('ambiguous faults: ONEiO token endpoint issued a token, then its answer was lost or late', () => {
+  let world: FaultWorld | undefined;
+  let tokenProxy: FaultProxy | undefined;
+
+  afterEach(async () => {
+    await tokenProxy?.close();
+    await world?.close();
+    world = undefined;
+    tokenProxy = undefined;
+  });
+
+  it('connection reset after the token was issued → the message is kept, the next request after the backoff works', async () => {
+    // Prepare
+    ({ world, tokenProxy } = await worldWithTokenProxy());
+    tokenProxy.setRule(firstRequests(1, { afterApply: 'reset' }));
+
+    // Act: one webhook now, one after the instance's failure backoff (at most 6 s).
+    const first = await sendWebhook(world);
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const second = await sendWebhook(world);
+
+    // Assess: the token whose answer was lost is never used; the first message was delivered with the next token
+    // or kept for the sweep; a token request per failure, not per retry.
+    expect([
+      { http: 200, message: 'delivered' },
+      { http: 202, message: 'queued' },
+    ]).toContainEqual({ http: first.http, message: first.message });
+    expect({ http: second.http, message: second.message }).toEqual({ http: 200, message: 'delivered' });
+    expect(world.fleet.oneio.tokenRequests.count).toBe(2);
+    expect(tokenProxy.faults).toBe(1);
+    expectLogged(world, 'Token endpoint unreachable (ECONNRESET)');
+    expectInvariants(world, first);
+    expectInvariants(world, second);
+  }, 30_000);
+
+  it('token answer later than the 5 s request timeout → 202, message queued, one token request', async () => {
+    // Prepare
+    ({ world, tokenProxy } = await worldWithTokenProxy());
+    tokenProxy.setRule(firstRequests(1, { afterApply: 'delay', ms: 7_000 }));
+
+    // Act
+    const delivery = await sendWebhook(world);
+
+    // Assess
+    expect({ http: delivery.http, message: delivery.message }).toEqual({ http: 202, message: 'queued' });
+    expect(world.fleet.oneio.tokenRequests.count).toBe(1);
+    expect(world.fleet.oneio.receiverRequests).toBe(0);
+    expectLogged(world, 'Token endpoint unreachable (TimeoutError)');
+    expectInvariants(world, delivery);
+  }, 30_000);
+
+  it('a refresh started by an invocation with little time left outlives it and serves the next one', async () => {
+    // Prepare: the token endpoint takes 3.5 s; the first invocation has 3 s left (a 2 s budget).
+    ({ world, tokenProxy } = await worldWithTokenProxy());
+    world.fleet.oneio.delayTokenEndpoint(3_500);
+
+    // Act
+    const hurried = await world.handle(githubWebhookFor('{"hurried":true}'), lambdaContext(3_000));
+    await vi.waitFor(() => expect(logMessages(world as FaultWorld)).toContain('Access token refreshed'), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    const next = await sendWebhook(world);
+
+    // Assess: the hurried call gave up alone and queued its message; the request it started was not cut short,
+    // reported no failure, started no backoff, and its token delivered the next message.
+    expect(hurried?.statusCode).toBe(202);
+    expect({ http: next.http, message: next.message }).toEqual({ http: 200, message: 'delivered' });
+    expect(world.fleet.oneio.tokenRequests.count).toBe(1);
+    expect(logMessages(world)).not.toContain('Access token refresh failed');
+    expectInvariants(world, next);
+  }, 30_000);
 });

@@ -7,6 +7,8 @@ import { environments, prod, qa } from '../../infra/config';
 import { type RelayConfig, RelayConfigError, validateConfig } from '../../infra/config-schema';
 import { addRelayStacks } from '../../infra/relay-app';
 
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
 /** A copy of PROD with `patch` applied; `unknown` lets a test write what TypeScript would refuse. */
 function prodWith(patch: Record<string, unknown>): RelayConfig {
   return { ...prod, ...patch } as RelayConfig;
@@ -24,6 +26,11 @@ describe('the shipped config', () => {
 
   it('destroys QA and retains PROD', () => {
     expect([qa.removalPolicy, prod.removalPolicy]).toEqual([RemovalPolicy.DESTROY, RemovalPolicy.RETAIN]);
+  });
+
+  it('names where PROD goes and who hears its alarms', () => {
+    expect(prod).toMatchObject({ account: expect.stringMatching(/^\d{12}$/), region: 'eu-west-1' });
+    expect(prod.alarmEmail ?? prod.alarmTopicArn).toBeDefined();
   });
 });
 
@@ -98,6 +105,18 @@ describe('validateConfig', () => {
       'prod.reservedConcurrency must be an integer of at least 1',
     ],
     [
+      'a throttle the reserved instances cannot hold while ONEiO is slow (the old PROD values)',
+      { throttling: { rateLimit: 100, burstLimit: 200 }, reservedConcurrency: 50 },
+      'prod.reservedConcurrency must be at least throttling.rateLimit × the 8 s webhook budget = 100 × 8 = 800 ' +
+        'instances, or Lambda refuses what API Gateway admits while ONEiO is slow; lower throttling.rateLimit to 6 ' +
+        'or raise reservedConcurrency (got 50)',
+    ],
+    [
+      'a fractional rate that rounds up past the reservation',
+      { throttling: { rateLimit: 20.1, burstLimit: 40 }, reservedConcurrency: 160 },
+      'prod.reservedConcurrency must be at least throttling.rateLimit × the 8 s webhook budget = 20.1 × 8 = 161',
+    ],
+    [
       'a retention that is not a RetentionDays value',
       { logRetention: 10 as RetentionDays },
       'prod.logRetention must be a RetentionDays value (got 10)',
@@ -151,6 +170,74 @@ describe('validateConfig', () => {
       'an outbox age alarm at the maximum age, where items are parked instead',
       { outboxMaxAgeSeconds: 7200, outboxAgeAlarmMinutes: 120 },
       "prod.outboxAgeAlarmMinutes must be a whole number of minutes from 5 up to, not including, the outbox's maximum age (120 minutes) (got 120)",
+    ],
+    [
+      'no account for an environment that retains data',
+      { account: undefined },
+      'prod.account must be set in infra/config.ts, because prod retains its data (removalPolicy RETAIN): with ' +
+        'the prod 12-digit account id written there, cdk deploy refuses credentials of any other account',
+    ],
+    [
+      'no region for an environment that retains data',
+      { region: undefined },
+      'prod.region must be set in infra/config.ts, because prod retains its data (removalPolicy RETAIN): with the ' +
+        "prod region written there, cdk deploy goes to that region whatever the shell's profile says",
+    ],
+    [
+      'no alarm destination for an environment that retains data',
+      { alarmEmail: undefined, alarmTopicArn: undefined },
+      'prod.alarmEmail or prod.alarmTopicArn must be set, because prod retains its data (removalPolicy RETAIN): ' +
+        'without either its alarms reach nobody',
+    ],
+    [
+      'an alarm topic that is not an SNS ARN',
+      { alarmTopicArn: 'oncall-topic' },
+      'prod.alarmTopicArn must be the ARN of a standard (not FIFO) SNS topic (got "oncall-topic")',
+    ],
+    [
+      'a FIFO alarm topic (CloudWatch cannot publish to one)',
+      { alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall.fifo' },
+      'prod.alarmTopicArn must be the ARN of a standard (not FIFO) SNS topic',
+    ],
+    [
+      'an unauthorized-webhooks threshold of 0',
+      { webhookUnauthorizedAlarmThreshold: 0 },
+      'prod.webhookUnauthorizedAlarmThreshold must be a whole number of refusals (per 5 minutes) of at least 1',
+    ],
+    [
+      'a custom domain with upper-case letters',
+      { customDomain: { domainName: 'Webhooks.Example.com', certificateArn: CERTIFICATE_ARN } },
+      'prod.customDomain.domainName must be a lower-case host name',
+    ],
+    [
+      'a custom domain with a URL instead of a host name',
+      { customDomain: { domainName: 'https://webhooks.example.com/', certificateArn: CERTIFICATE_ARN } },
+      'prod.customDomain.domainName must be a lower-case host name',
+    ],
+    [
+      'a custom domain whose certificate is not an ACM ARN',
+      { customDomain: { domainName: 'webhooks.example.com', certificateArn: 'my-cert' } },
+      'prod.customDomain.certificateArn must be the ARN of an ACM certificate (got "my-cert")',
+    ],
+    [
+      'a custom domain whose certificate is in another region (CloudFront certificates live in us-east-1)',
+      {
+        customDomain: {
+          domainName: 'webhooks.example.com',
+          certificateArn: CERTIFICATE_ARN.replace('eu-west-1', 'us-east-1'),
+        },
+      },
+      "prod.customDomain.certificateArn must be a certificate in the stack's region eu-west-1",
+    ],
+    [
+      'a custom domain whose certificate is of another account',
+      {
+        customDomain: {
+          domainName: 'webhooks.example.com',
+          certificateArn: CERTIFICATE_ARN.replace('123456789012', '210987654321'),
+        },
+      },
+      "prod.customDomain.certificateArn must be a certificate of the stack's account 123456789012",
     ],
     [
       'an account id that is not 12 digits',
@@ -235,6 +322,38 @@ describe('validateConfig', () => {
     expect(() => validateConfig(prodWith({ outboxAgeAlarmMinutes: undefined }))).not.toThrow();
   });
 
+  it('leaves account and region to the CLI for an environment that destroys its data', () => {
+    expect(qa.removalPolicy).toBe(RemovalPolicy.DESTROY);
+    expect([qa.account, qa.region, qa.alarmEmail, qa.alarmTopicArn]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(() => validateConfig(qa)).not.toThrow();
+  });
+
+  it('accepts an existing alarm topic instead of an e-mail address', () => {
+    const alarmTopicArn = 'arn:aws:sns:eu-west-1:123456789012:oncall';
+    expect(() => validateConfig(prodWith({ alarmEmail: undefined, alarmTopicArn }))).not.toThrow();
+  });
+
+  it('accepts a rate the reservation holds exactly, and any rate without a reservation', () => {
+    expect(() =>
+      validateConfig(prodWith({ throttling: { rateLimit: 20, burstLimit: 40 }, reservedConcurrency: 160 })),
+    ).not.toThrow();
+    expect(() =>
+      validateConfig(
+        prodWith({ throttling: { rateLimit: 100, burstLimit: 200 }, reservedConcurrency: undefined }),
+      ),
+    ).not.toThrow();
+  });
+
+  it('accepts a custom domain with a certificate of its region', () => {
+    const customDomain = { domainName: 'webhooks.example.com', certificateArn: CERTIFICATE_ARN };
+    expect(() => validateConfig(prodWith({ customDomain }))).not.toThrow();
+  });
+
   it('rejects an environment name that cannot be part of a stack name', () => {
     expect(() => validateConfig(prodWith({ environmentName: 'Prod EU' }))).toThrow(
       'environmentName must be 1-20 lower-case letters',
@@ -249,6 +368,46 @@ describe('validateConfig', () => {
       ]),
     );
     expect(() => validateConfig(prodWith({ sources }))).toThrow('prod.sources must be at most 2048 bytes');
+  });
+
+  it('fits a source of every scheme, with forwarding options, well within the 2048 bytes of sources', () => {
+    // Prepare
+    const sources = {
+      github: { scheme: 'github', forwardHeaders: ['X-GitHub-Enterprise-Host'] },
+      stripe: { scheme: 'stripe' },
+      slack: { scheme: 'slack' },
+      zoom: { scheme: 'zoom' },
+      zendesk: { scheme: 'zendesk' },
+      pagerduty: { scheme: 'pagerduty' },
+      gitlab: { scheme: 'token', header: 'X-Gitlab-Token', idHeader: 'Idempotency-Key' },
+      okta: { scheme: 'token', header: 'Authorization', oktaVerification: true },
+      teams: { scheme: 'msteams' },
+      graph: { scheme: 'msgraph', forwardQuery: false },
+      jira: {
+        scheme: 'hmac-sha256',
+        header: 'X-Hub-Signature',
+        prefix: 'sha256=',
+        encoding: 'hex',
+        oneioEndpoint: 'itsm',
+        envelope: true,
+      },
+    } as const;
+
+    // Act
+    const validated = validateConfig(prodWith({ sources, oneio: { ...prod.oneio, endpoints: ['itsm'] } }));
+
+    // Assess
+    expect(Buffer.byteLength(JSON.stringify(validated.sources))).toBeLessThan(1024);
+  });
+
+  it('fails the synth for a source that would forward a signature header, naming it', () => {
+    expect(() =>
+      validateConfig(
+        prodWith({ sources: { github: { scheme: 'github', forwardHeaders: ['X-Hub-Signature-256'] } } }),
+      ),
+    ).toThrow(
+      'prod.sources.github.forwardHeaders must not name X-Hub-Signature-256: a credential or signature header',
+    );
   });
 
   it('accepts EventBridge matchers such as Match.prefix', () => {

@@ -47,6 +47,7 @@ describe('fleet-wide backoff, circuit breaker and drain rate', () => {
       source: 'github',
       deliveryId: `d-${relayId}`,
       body: JSON.stringify({ label: relayId }),
+      receivedAt: dueAt,
       state: 'due',
       attempts: 1,
       retries: 0,

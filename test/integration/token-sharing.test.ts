@@ -10,6 +10,7 @@ import { createTestTable } from '../support/dynamodb';
 import { lambdaContext } from '../support/lambda-context';
 import {
   CLIENT_SECRET,
+  coldStartMany,
   type Fleet,
   GITHUB_SIGNING_SECRET,
   githubWebhookFor,
@@ -21,12 +22,6 @@ import {
  * its own memory, clients and keep-alive agent; they meet only in DynamoDB Local, as Lambda instances meet in
  * DynamoDB.
  */
-
-async function coldStartMany(fleet: Fleet, count: number): Promise<RelayHandler[]> {
-  const handlers: RelayHandler[] = [];
-  for (let i = 0; i < count; i++) handlers.push(await fleet.coldStart());
-  return handlers;
-}
 
 /** Each environment handles its share one invocation at a time, as Lambda does; environments run side by side. */
 async function deliverAcross(
@@ -169,4 +164,40 @@ describe('DynamoDB unavailable', () => {
     // The warm environments keep their token; each cold one needs a token of its own.
     expect(fleet.oneio.tokenRequests.count).toBe(1 + 3);
   });
+});
+
+describe('ONEiO endpoint disabled: every token refused', () => {
+  let fleet: Fleet;
+
+  beforeAll(async () => {
+    const { tableName } = await createTestTable();
+    fleet = await startFleet({ dynamodbEndpoint: inject('dynamodbEndpoint'), tableName });
+  });
+
+  afterAll(() => fleet.close());
+
+  it('stops invalidating and requesting tokens after three refused tokens, and queues the messages', async () => {
+    // Prepare: the receiver answers 401 to everything, whatever the token.
+    const [handle] = await coldStartMany(fleet, 1);
+    if (handle === undefined) throw new Error('no environment');
+    fleet.oneio.failReceiver({ status: 401, times: 10_000 });
+
+    // Act: messages one after the other, as one environment handles them.
+    const answers: { status: number | undefined; body: string }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await handle(githubWebhookFor(JSON.stringify({ disabled: i })), lambdaContext());
+      answers.push({ status: response?.statusCode, body: response?.body ?? '' });
+    }
+
+    // Assess: three tokens (each refused), then nothing more from the token endpoint nor the receiver.
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202]);
+    expect(answers.every((a) => (JSON.parse(a.body) as { status?: string }).status === 'queued')).toBe(true);
+    expect(fleet.oneio.tokenRequests.count).toBe(3);
+    // Two POSTs for the first message (a retry with a new token), one for the second (its refused token is the
+    // third: the hold starts), none after.
+    expect(fleet.oneio.receiverRequests).toBe(3);
+    const logs = fleet.logs();
+    expect(logs).toContain('ONEiO keeps refusing new access tokens (401)');
+    expect(logs.match(/"TokenRefusalHold":1/g)).toHaveLength(1);
+  }, 40_000);
 });

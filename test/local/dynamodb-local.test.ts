@@ -161,7 +161,8 @@ describe('startDynamoDbLocal', () => {
     }
     expect(javaRunsOnPort(dynamodb.port)).toBe(false);
     await expect(dynamodb.stop()).resolves.toBeUndefined();
-  });
+    // A second Java beside the run's own: starting it takes several seconds on a busy machine (readiness waits 30 s).
+  }, 60_000);
 
   it('names Java when no java command can be found', async () => {
     // Prepare

@@ -50,6 +50,16 @@ describe('ONEiO emulator', () => {
     return String(json.access_token);
   }
 
+  /** The emulator again, now also accepting `relay-itsm` / `itsm secret`: the pair of a second ONEiO endpoint. */
+  async function restartWithSecondEndpoint(): Promise<void> {
+    await oneio.close();
+    oneio = await startOneioEmulator({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      clients: [{ clientId: 'relay-itsm', clientSecret: 'itsm secret' }],
+    });
+  }
+
   function sendMessage(token: string | undefined, body = '{"id":1}'): Promise<Answer> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token !== undefined) {
@@ -156,6 +166,61 @@ describe('ONEiO emulator', () => {
       expect(rotated.json.expires_in).toBe(120);
     });
 
+    it('accepts each further credential pair, one per ONEiO endpoint, and tells whose token reached the receiver', async () => {
+      // Prepare: a second ONEiO endpoint
+      await restartWithSecondEndpoint();
+
+      // Act
+      const itsm = await requestToken({
+        grant_type: 'client_credentials',
+        client_id: 'relay-itsm',
+        client_secret: 'itsm secret',
+      });
+      const crossed = await requestToken({
+        grant_type: 'client_credentials',
+        client_id: 'relay-itsm',
+        client_secret: CLIENT_SECRET,
+      });
+      const delivered = await sendMessage(String(itsm.json.access_token));
+      await sendMessage(await issueToken());
+
+      // Assess
+      expect(itsm.status).toBe(200);
+      expect(crossed.status).toBe(401);
+      expect(delivered.status).toBe(200);
+      expect(oneio.messages.map((m) => m.clientId)).toEqual(['relay-itsm', CLIENT_ID]);
+      expect(oneio.tokenRequests.clientIds).toEqual(['relay-itsm', 'relay-itsm', CLIENT_ID]);
+    });
+
+    it("rotates one pair's secret, leaving the others and the tokens already issued alone", async () => {
+      // Prepare
+      await restartWithSecondEndpoint();
+      const issued = await requestToken({
+        grant_type: 'client_credentials',
+        client_id: 'relay-itsm',
+        client_secret: 'itsm secret',
+      });
+
+      // Act
+      oneio.setClientSecret('relay-itsm', 'rotated');
+      const old = await requestToken({
+        grant_type: 'client_credentials',
+        client_id: 'relay-itsm',
+        client_secret: 'itsm secret',
+      });
+      const rotated = await requestToken({
+        grant_type: 'client_credentials',
+        client_id: 'relay-itsm',
+        client_secret: 'rotated',
+      });
+
+      // Assess
+      expect([old.status, rotated.status]).toEqual([401, 200]);
+      expect((await sendMessage(await issueToken())).status).toBe(200);
+      expect((await sendMessage(String(issued.json.access_token))).status).toBe(200);
+      expect(() => oneio.setClientSecret('nobody', 'x')).toThrow('No client nobody');
+    });
+
     it('fails the next requests as told, then recovers', async () => {
       // Prepare
       oneio.failTokenEndpoint({ status: 503, times: 2, body: '<html>maintenance</html>' });
@@ -208,6 +273,7 @@ describe('ONEiO emulator', () => {
         {
           body,
           accessToken: token,
+          clientId: CLIENT_ID,
           receivedAt: expect.any(Number),
           request: expect.objectContaining({ id: 1 }),
         },

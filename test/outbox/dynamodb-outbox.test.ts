@@ -19,6 +19,7 @@ function item(relayId: string, overrides: Partial<OutboxItem> = {}): OutboxItem 
     attempts: 3,
     retries: 0,
     firstSeenAt: NOW,
+    receivedAt: NOW,
     dueAt: NOW + 60_000,
     lastError: 'ONEiO receiver answered 503',
     ...overrides,

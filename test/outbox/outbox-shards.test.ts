@@ -28,6 +28,7 @@ function item(relayId: string, overrides: Partial<OutboxItem> = {}): OutboxItem 
     source: 'github',
     deliveryId: `d-${relayId}`,
     body: JSON.stringify({ relayId, padding: 'x'.repeat(2_000) }),
+    receivedAt: NOW - 60_000,
     state: 'due',
     attempts: 1,
     retries: 0,
@@ -145,13 +146,15 @@ describe('the outbox index, sharded', () => {
       sweepOutbox(Date.now() + 20_000, {
         outbox: store,
         tokens: {
-          get: async () => ({
-            accessToken: 't',
-            issuedAt: 0,
-            expiresAt: Number.MAX_SAFE_INTEGER,
-            version: 'v',
+          forEndpoint: () => ({
+            get: async () => ({
+              accessToken: 't',
+              issuedAt: 0,
+              expiresAt: Number.MAX_SAFE_INTEGER,
+              version: 'v',
+            }),
+            invalidate: async () => true,
           }),
-          invalidate: async () => true,
         },
         receiver: {
           send: async (message) => {

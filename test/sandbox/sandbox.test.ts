@@ -68,17 +68,32 @@ describe('oneio-relay sandbox', () => {
     const pasted = await promisify(execFile)('sh', ['-c', curl]);
     expect(pasted.stdout).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(pasted.stdout).toContain('"status":"delivered"');
+    expect(curl).toMatch(/-H 'x-github-event: ping'/i);
+    // What ONEiO received: where, the relay's headers and GitHub's event header, the body byte for byte.
     await sandbox.waitFor(
-      /\[oneio\] message 1 received \(\d+ bytes\):\n +\{"zen":"Keep it logically awesome\."/,
+      new RegExp(
+        '\\[oneio\\] message 1 received \\(\\d+ bytes\\): POST /api/v2\\n' +
+          ' +x-relay-source: github; x-relay-message-id: [0-9a-f-]{36}; x-relay-delivery-id: [0-9a-f-]{36}; ' +
+          'x-relay-received-at: \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; x-github-event: ping\\n' +
+          ' +\\{"zen":"Keep it logically awesome\\."',
+      ),
     );
 
     // A webhook of our own, and an EventBridge event through the local events endpoint.
     const marker = randomUUID();
     const own = sampleGithubWebhook(url ?? '', JSON.stringify({ action: 'opened', marker }));
-    const webhook = await request(own.url, { method: 'POST', headers: own.headers, body: own.body });
+    const webhook = await request(`${own.url}?issue.key=ABC-1`, {
+      method: 'POST',
+      headers: own.headers,
+      body: own.body,
+    });
     expect(webhook.statusCode).toBe(200);
     await webhook.body.dump();
-    await sandbox.waitFor(new RegExp(`\\[oneio\\] message 2 received .*\\n.*${marker}`));
+    await sandbox.waitFor(
+      new RegExp(
+        `\\[oneio\\] message 2 received .*: POST /api/v2\\?issue\\.key=ABC-1\\n.*x-github-event: ping\\n.*${marker}`,
+      ),
+    );
     const event = await request(`${url}/events`, {
       method: 'POST',
       body: JSON.stringify({ source: 'my.app', 'detail-type': 'Order Placed', detail: { marker } }),
@@ -87,7 +102,7 @@ describe('oneio-relay sandbox', () => {
     await event.body.dump();
     await sandbox.waitFor(
       new RegExp(
-        `\\[oneio\\] message 3 received .*\\n.*"detail-type":"Order Placed","detail":\\{"marker":"${marker}"\\}`,
+        `\\[oneio\\] message 3 received .*\\n.*x-relay-source: eventbridge:my\\.app;.*\\n.*"detail-type":"Order Placed","detail":\\{"marker":"${marker}"\\}`,
       ),
     );
 
@@ -101,7 +116,8 @@ describe('oneio-relay sandbox', () => {
     const stopped = await stop(sandbox);
     expect(stopped).toEqual(expect.arrayContaining(java));
     expect(existsSync(stateFile)).toBe(false);
-  });
+    // A whole sandbox, its own Java included, starts and stops in here: ~10 s alone, more on a busy machine.
+  }, 60_000);
 
   it('relays to a real ONEiO with credentials from the environment (--oneio qa, URLs pointed at a stand-in)', async () => {
     const receiver: OneioEmulator = await startOneioEmulator({

@@ -14,6 +14,8 @@ export const CLIENT_ID = 'relay-client';
 /** Holds every character form encoding must get right; tests assert it never reaches a log line. */
 export const CLIENT_SECRET = 'p&ss=w+rd %é/secret-VALUE-7f3a';
 export const GITHUB_SIGNING_SECRET = 'gh-signing-secret-9c1d';
+/** The fleet's ONEiO credentials secret. */
+export const CREDENTIALS_SECRET_ID = 'oneio-relay/test/oneio';
 
 /** A webhook from the fleet's `github` source, correctly signed. */
 export function githubWebhookFor(body: string): APIGatewayProxyEventV2 {
@@ -45,18 +47,33 @@ export async function startFleet(options: {
   tokenLifetimeSeconds?: number;
   /** Extra or replaced environment variables of the function (a secret id that does not exist, say). */
   env?: Readonly<Record<string, string>>;
+  /**
+   * Named ONEiO endpoints: each pair is accepted by the ONEiO emulator and stored under `endpoints.<name>` in the
+   * credentials secret.
+   */
+  endpoints?: Readonly<Record<string, { readonly clientId: string; readonly clientSecret: string }>>;
 }): Promise<Fleet> {
+  const endpoints = options.endpoints ?? {};
   const oneio = await startOneioEmulator({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
+    clients: Object.values(endpoints),
     ...(options.tokenLifetimeSeconds !== undefined && { tokenLifetimeSeconds: options.tokenLifetimeSeconds }),
   });
   const secrets = await startSecretsManagerEmulator({
     secrets: {
-      'oneio-relay/test/oneio': JSON.stringify({
+      [CREDENTIALS_SECRET_ID]: JSON.stringify({
         client_id: CLIENT_ID,
         client_secret: CLIENT_SECRET,
         note: 'extra keys are ignored',
+        ...(Object.keys(endpoints).length > 0 && {
+          endpoints: Object.fromEntries(
+            Object.entries(endpoints).map(([name, pair]) => [
+              name,
+              { client_id: pair.clientId, client_secret: pair.clientSecret },
+            ]),
+          ),
+        }),
       }),
       'oneio-relay/test/signing': JSON.stringify({ github: GITHUB_SIGNING_SECRET }),
     },
@@ -71,7 +88,7 @@ export async function startFleet(options: {
     POWERTOOLS_METRICS_NAMESPACE: 'OneioRelayTest',
     [ENV.tokenUrl]: oneio.tokenUrl,
     [ENV.receiverUrl]: oneio.receiverUrl,
-    [ENV.credentialsSecretId]: 'oneio-relay/test/oneio',
+    [ENV.credentialsSecretId]: CREDENTIALS_SECRET_ID,
     [ENV.signingSecretsSecretId]: 'oneio-relay/test/signing',
     [ENV.tableName]: options.tableName,
     [ENV.sources]: JSON.stringify({ github: { scheme: 'github' }, demo: { scheme: 'unauthenticated' } }),
@@ -96,6 +113,7 @@ export async function startFleet(options: {
       const leaked = secretsIn(output.text(), [
         CLIENT_SECRET,
         encodeURIComponent(CLIENT_SECRET),
+        ...Object.values(endpoints).map((pair) => pair.clientSecret),
         GITHUB_SIGNING_SECRET,
         ...oneio.messages.map((m) => m.accessToken),
       ]);
@@ -107,6 +125,13 @@ export async function startFleet(options: {
       }
     },
   };
+}
+
+/** `count` execution environments started one after the other, each its own module instance. */
+export async function coldStartMany(fleet: Fleet, count: number): Promise<RelayHandler[]> {
+  const handlers: RelayHandler[] = [];
+  for (let i = 0; i < count; i++) handlers.push(await fleet.coldStart());
+  return handlers;
 }
 
 /** How many of `secrets` occur in `text` (the count only: the secrets themselves must not be printed). */

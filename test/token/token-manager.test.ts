@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { TokenEndpointError, TokenUnavailableError } from '../../functions/relay/core/errors';
+import {
+  OneioEndpointUnconfiguredError,
+  TokenEndpointError,
+  TokenUnavailableError,
+} from '../../functions/relay/core/errors';
 import { TokenManager, type TokenManagerOptions } from '../../functions/relay/core/token/token-manager';
 import { InMemoryTokenStore } from '../../functions/relay/io/memory/token-store';
 import type {
@@ -179,7 +183,12 @@ describe('TokenManager', () => {
     const current = await holder.get(clock.now() + 5_000);
     await other.get(clock.now() + 5_000);
     clock.advance(HOUR_S * 1000 - 60_000);
-    await store.tryAcquireLease(KEY, { owner: 'someone-else', until: clock.now() + 10_000 }, clock.now());
+    await store.tryAcquireLease(
+      KEY,
+      { owner: 'someone-else', until: clock.now() + 10_000 },
+      clock.now(),
+      current.version,
+    );
 
     const token = await other.get(clock.now() + 5_000);
     const readsAfterFirstLook = store.calls.read;
@@ -200,7 +209,12 @@ describe('TokenManager', () => {
     const clock = fakeClock();
     const store = new InMemoryTokenStore();
     const endpoint = fakeEndpoint();
-    await store.tryAcquireLease(KEY, { owner: 'someone-else', until: clock.now() + 10_000 }, clock.now());
+    await store.tryAcquireLease(
+      KEY,
+      { owner: 'someone-else', until: clock.now() + 10_000 },
+      clock.now(),
+      undefined,
+    );
     const published = {
       accessToken: 'from-the-holder',
       issuedAt: clock.now(),
@@ -230,7 +244,12 @@ describe('TokenManager', () => {
     const clock = fakeClock();
     const store = new InMemoryTokenStore();
     const endpoint = fakeEndpoint();
-    await store.tryAcquireLease(KEY, { owner: 'crashed', until: clock.now() + 2_000 }, clock.now());
+    await store.tryAcquireLease(
+      KEY,
+      { owner: 'crashed', until: clock.now() + 2_000 },
+      clock.now(),
+      undefined,
+    );
     const tokens = manager({ store, endpoint, ...clock });
 
     const token = await tokens.get(clock.now() + 8_000);
@@ -242,7 +261,7 @@ describe('TokenManager', () => {
   it('gives up with TokenUnavailableError when no token arrives before the deadline', async () => {
     const clock = fakeClock();
     const store = new InMemoryTokenStore();
-    await store.tryAcquireLease(KEY, { owner: 'stuck', until: clock.now() + 60_000 }, clock.now());
+    await store.tryAcquireLease(KEY, { owner: 'stuck', until: clock.now() + 60_000 }, clock.now(), undefined);
     const tokens = manager({ store, endpoint: fakeEndpoint(), ...clock });
 
     await expect(tokens.get(clock.now() + 1_000)).rejects.toBeInstanceOf(TokenUnavailableError);
@@ -255,7 +274,12 @@ describe('TokenManager', () => {
       // While this refresher waits on the endpoint, its lease lapses and another instance takes it.
       delay: async () => {
         clock.advance(11_000);
-        await store.tryAcquireLease(KEY, { owner: 'newer', until: clock.now() + 10_000 }, clock.now());
+        await store.tryAcquireLease(
+          KEY,
+          { owner: 'newer', until: clock.now() + 10_000 },
+          clock.now(),
+          undefined,
+        );
       },
     });
     const tokens = manager({ store, endpoint, now: clock.now });
@@ -315,6 +339,32 @@ describe('TokenManager', () => {
     expect((await store.read(KEY))?.lease).toBeUndefined();
   });
 
+  it('says why it has no token while backing off, so a caller can tell a missing pair from an outage', async () => {
+    // Prepare: the credentials of this ONEiO endpoint are not in the secret
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const missing = new OneioEndpointUnconfiguredError(
+      'Secret "s" holds no credentials for ONEiO endpoint "itsm"',
+      'itsm',
+    );
+    const credentials = { get: () => Promise.reject(missing) };
+    const tokens = manager({ store, endpoint, credentials, ...clock });
+
+    // Act: the first caller meets the failure, the next one the backoff it started
+    const first = await tokens.get(clock.now() + 5_000).catch((e: unknown) => e);
+    clock.advance(1_000);
+    const during = await tokens.get(clock.now() + 5_000).catch((e: unknown) => e);
+
+    // Assess
+    expect(first).toBeInstanceOf(TokenUnavailableError);
+    expect((first as Error).cause).toBe(missing);
+    expect(during).toBeInstanceOf(TokenUnavailableError);
+    expect((during as Error).message).toMatch(/backing off/);
+    expect((during as Error).cause).toBe(missing);
+    expect(endpoint.requests).toHaveLength(0);
+  });
+
   it('re-reads rotated credentials once after invalid_client', async () => {
     const clock = fakeClock();
     const endpoint = fakeEndpoint();
@@ -362,11 +412,337 @@ describe('TokenManager', () => {
     const store = new InMemoryTokenStore();
     const endpoint = fakeEndpoint();
     const tokens = manager({ store, endpoint, ...clock });
-    await tokens.get(clock.now() + 5_000);
-    await store.tryAcquireLease(KEY, { owner: 'stuck', until: clock.now() + HOUR_S * 1000 }, clock.now());
+    const { version } = await tokens.get(clock.now() + 5_000);
+    await store.tryAcquireLease(
+      KEY,
+      { owner: 'stuck', until: clock.now() + HOUR_S * 1000 },
+      clock.now(),
+      version,
+    );
 
     clock.advance(HOUR_S * 1000 - 29_000);
 
     await expect(tokens.get(clock.now() + 1_000)).rejects.toBeInstanceOf(TokenUnavailableError);
+  });
+});
+
+/**
+ * A token endpoint whose answers wait until `release()` and that gives up when the request's signal aborts, as
+ * undici does: a request cut short by its timeout fails like a network error.
+ */
+function gatedEndpoint() {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let issued = 0;
+  const endpoint: TokenEndpoint & { requests: number; aborted: number; release(): void } = {
+    requests: 0,
+    aborted: 0,
+    release: () => open(),
+    async requestToken(_credentials, { signal }): Promise<IssuedToken> {
+      endpoint.requests++;
+      await new Promise<void>((resolve, reject) => {
+        const abort = () => {
+          endpoint.aborted++;
+          reject(new TokenEndpointError('Token endpoint unreachable (TimeoutError)', 'network'));
+        };
+        if (signal?.aborted) return abort();
+        signal?.addEventListener('abort', abort, { once: true });
+        gate.then(resolve, reject);
+      });
+      issued++;
+      return { accessToken: `token-${issued}`, expiresInSeconds: HOUR_S };
+    },
+  };
+  return endpoint;
+}
+
+const realTime = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe('TokenManager: a refresh belongs to no caller', () => {
+  it('gives the token request its own timeout, not the leftover budget of the caller that started it', async () => {
+    // Prepare: the first caller has 30 ms left; the token endpoint answers after 80 ms.
+    const store = new InMemoryTokenStore();
+    const endpoint = gatedEndpoint();
+    const failures: Error[] = [];
+    const tokens = manager({ store, endpoint, events: { refreshFailed: (error) => failures.push(error) } });
+
+    // Act
+    const hurried = tokens.get(Date.now() + 30);
+    const hurriedOutcome = hurried.then(
+      () => 'token',
+      (error: unknown) => error,
+    );
+    await realTime(80);
+    endpoint.release();
+    const patient = await tokens.get(Date.now() + 5_000);
+
+    // Assess: the hurried caller gave up alone; the request was not cut short and served the next caller.
+    expect(await hurriedOutcome).toBeInstanceOf(TokenUnavailableError);
+    expect(endpoint.aborted).toBe(0);
+    expect(endpoint.requests).toBe(1);
+    expect(patient.accessToken).toBe('token-1');
+    expect(failures).toEqual([]);
+  });
+
+  it('lets a caller short of time give up while the refresh carries on for the callers still waiting', async () => {
+    // Prepare
+    const store = new InMemoryTokenStore();
+    const endpoint = gatedEndpoint();
+    const events = { failed: 0, refreshed: 0 };
+    const tokens = manager({
+      store,
+      endpoint,
+      events: { refreshFailed: () => events.failed++, refreshed: () => events.refreshed++ },
+    });
+
+    // Act: a patient caller starts the refresh, a hurried one joins it and gives up, a third joins later.
+    const first = tokens.get(Date.now() + 5_000);
+    const hurried = tokens.get(Date.now() + 20).catch((error: unknown) => error);
+    expect(await hurried).toBeInstanceOf(TokenUnavailableError);
+    const late = tokens.get(Date.now() + 5_000);
+    endpoint.release();
+    const [a, b] = await Promise.all([first, late]);
+
+    // Assess: one request, one token for everyone, no failure reported and no backoff started.
+    expect(endpoint.requests).toBe(1);
+    expect(a).toEqual(b);
+    expect(events).toEqual({ failed: 0, refreshed: 1 });
+    expect(await tokens.get(Date.now() + 5_000)).toEqual(a);
+  });
+
+  it('starts no failure backoff when every caller gave up before the refresh ended', async () => {
+    // Prepare
+    const store = new InMemoryTokenStore();
+    const endpoint = gatedEndpoint();
+    const tokens = manager({ store, endpoint });
+
+    // Act: the only caller gives up; the refresh finishes on its own afterwards.
+    await expect(tokens.get(Date.now() + 20)).rejects.toBeInstanceOf(TokenUnavailableError);
+    endpoint.release();
+    await realTime(10);
+    const next = await tokens.get(Date.now() + 5_000);
+
+    // Assess: the next caller gets the token that refresh obtained, at once, with no second request.
+    expect(next.accessToken).toBe('token-1');
+    expect(endpoint.requests).toBe(1);
+    expect((await store.read(KEY))?.token?.version).toBe(next.version);
+  });
+});
+
+describe('TokenManager: tokens ONEiO refused', () => {
+  /** A store whose invalidate fails, as when DynamoDB blips at the wrong moment; everything else works. */
+  function storeFailingInvalidate(): InMemoryTokenStore {
+    const store = new InMemoryTokenStore();
+    store.invalidate = () =>
+      Promise.reject(new TokenStoreUnavailableError('DynamoDB call failed: TimeoutError'));
+    return store;
+  }
+
+  it('never hands out a refused version again, even when the store still holds it', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const store = storeFailingInvalidate();
+    const endpoint = fakeEndpoint();
+    const tokens = manager({ store, endpoint, ...clock });
+    const refused = await tokens.get(clock.now() + 5_000);
+
+    // Act
+    const retry = await tokens.invalidate(refused);
+    const next = await tokens.get(clock.now() + 5_000);
+
+    // Assess: the store still showed the refused token as fresh; this instance replaced it all the same.
+    expect(retry).toBe(true);
+    expect(next.accessToken).toBe('token-2');
+    expect((await store.read(KEY))?.token).toEqual(next);
+    expect(endpoint.requests).toHaveLength(2);
+  });
+
+  it('does not fall back to a refused token while another instance holds the refresh lease', async () => {
+    // Prepare: the token goes bad near the end of its life, while another instance is refreshing it.
+    const clock = fakeClock();
+    const store = storeFailingInvalidate();
+    const tokens = manager({ store, endpoint: fakeEndpoint(), ...clock });
+    const refused = await tokens.get(clock.now() + 5_000);
+    clock.advance(HOUR_S * 1000 - 120_000);
+    await store.tryAcquireLease(
+      KEY,
+      { owner: 'other', until: clock.now() + 60_000 },
+      clock.now(),
+      refused.version,
+    );
+
+    // Act
+    await tokens.invalidate(refused);
+    const outcome = tokens.get(clock.now() + 2_000);
+
+    // Assess: a usable token by its times, but refused: better no token than a 401 per message.
+    await expect(outcome).rejects.toBeInstanceOf(TokenUnavailableError);
+  });
+
+  it('does not hand out a token that was refused while the refresh that found it was under way', async () => {
+    // Prepare: instance A reads the store (slowly) while B's delivery of the same token gets a 401.
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const b = manager({ store, endpoint, ...clock });
+    const shared = await b.get(clock.now() + 5_000);
+    let readsHeld = 0;
+    const slowStore = Object.create(store) as InMemoryTokenStore;
+    slowStore.read = async (key: string) => {
+      const record = await store.read(key);
+      if (readsHeld++ === 0) await a.invalidate(shared);
+      return record;
+    };
+    const a = manager({ store: slowStore, endpoint, ...clock });
+
+    // Act
+    const token = await a.get(clock.now() + 5_000);
+
+    // Assess
+    expect(token.version).not.toBe(shared.version);
+    expect(token.accessToken).toBe('token-2');
+  });
+});
+
+describe('TokenManager: ONEiO refusing new tokens (endpoint disabled)', () => {
+  function refusingFleet() {
+    const clock = fakeClock();
+    const store = new InMemoryTokenStore();
+    const endpoint = fakeEndpoint();
+    const holds: { refusedTokens: number; holdSeconds: number }[] = [];
+    const tokens = manager({
+      store,
+      endpoint,
+      ...clock,
+      events: { refusalHold: (info) => holds.push(info) },
+    });
+    /** One delivery that gets a 401 for whatever token it is given; resolves what `invalidate` said. */
+    const refusedDelivery = async () => tokens.invalidate(await tokens.get(clock.now() + 5_000));
+    return { clock, store, endpoint, holds, tokens, refusedDelivery };
+  }
+
+  it('replaces a single refused (revoked) token and does not hold off', async () => {
+    // Prepare
+    const { clock, endpoint, holds, tokens, refusedDelivery } = refusingFleet();
+
+    // Act
+    const retry = await refusedDelivery();
+    const next = await tokens.get(clock.now() + 5_000);
+
+    // Assess
+    expect(retry).toBe(true);
+    expect(next.accessToken).toBe('token-2');
+    expect(endpoint.requests).toHaveLength(2);
+    expect(holds).toEqual([]);
+  });
+
+  it('holds off for five minutes once three new tokens were refused within five minutes', async () => {
+    // Prepare
+    const { clock, store, endpoint, holds, tokens, refusedDelivery } = refusingFleet();
+
+    // Act: three tokens refused one after the other, a minute apart.
+    const verdicts = [await refusedDelivery()];
+    clock.advance(60_000);
+    verdicts.push(await refusedDelivery());
+    clock.advance(60_000);
+    const third = await tokens.get(clock.now() + 5_000);
+    const invalidationsBefore = store.calls.invalidate;
+    verdicts.push(await tokens.invalidate(third));
+    clock.advance(4 * 60_000);
+    const during = tokens.get(clock.now() + 5_000);
+
+    // Assess: no fleet-wide invalidation and no token request for the third one or during the hold.
+    expect(verdicts).toEqual([true, true, false]);
+    expect(store.calls.invalidate).toBe(invalidationsBefore);
+    expect((await store.read(KEY))?.token?.version).toBe(third.version);
+    await expect(during).rejects.toThrow(
+      `ONEiO keeps refusing new tokens (401); none is requested before ${new Date(clock.now() + 60_000).toISOString()}`,
+    );
+    expect(endpoint.requests).toHaveLength(3);
+    expect(holds).toEqual([{ refusedTokens: 3, holdSeconds: 300 }]);
+  });
+
+  it('keeps answering false while holding, and reports the hold once', async () => {
+    // Prepare
+    const { clock, holds, tokens, refusedDelivery } = refusingFleet();
+    const first = await tokens.get(clock.now() + 5_000);
+    await refusedDelivery();
+    await refusedDelivery();
+    await refusedDelivery();
+
+    // Act: a delivery still holding the first token gets its 401 late.
+    clock.advance(30_000);
+    const late = await tokens.invalidate(first);
+
+    // Assess
+    expect(late).toBe(false);
+    expect(holds).toHaveLength(1);
+  });
+
+  it('does not add up refusals further apart than five minutes', async () => {
+    // Prepare
+    const { clock, endpoint, holds, refusedDelivery } = refusingFleet();
+
+    // Act: a token revoked every six minutes (say, an operator testing revocation).
+    const verdicts: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      verdicts.push(await refusedDelivery());
+      clock.advance(6 * 60_000);
+    }
+
+    // Assess
+    expect(verdicts).toEqual([true, true, true, true]);
+    expect(holds).toEqual([]);
+    expect(endpoint.requests).toHaveLength(4);
+  });
+
+  it('asks for one new token after the hold, and holds again at once when it is refused too', async () => {
+    // Prepare
+    const { clock, endpoint, holds, tokens, refusedDelivery } = refusingFleet();
+    for (let i = 0; i < 3; i++) await refusedDelivery();
+
+    // Act
+    clock.advance(5 * 60_000);
+    const probe = await tokens.get(clock.now() + 5_000);
+    const verdict = await tokens.invalidate(probe);
+
+    // Assess
+    expect(probe.accessToken).toBe('token-4');
+    expect(verdict).toBe(false);
+    expect(endpoint.requests).toHaveLength(4);
+    expect(holds.map((h) => h.refusedTokens)).toEqual([3, 1]);
+  });
+
+  it('resumes after the hold when ONEiO takes the new token', async () => {
+    // Prepare
+    const { clock, endpoint, tokens, refusedDelivery } = refusingFleet();
+    for (let i = 0; i < 3; i++) await refusedDelivery();
+
+    // Act
+    clock.advance(5 * 60_000);
+    const probe = await tokens.get(clock.now() + 5_000);
+    clock.advance(10 * 60_000);
+    const later = await tokens.get(clock.now() + 5_000);
+
+    // Assess: the probe worked (no 401): it stays in use, nothing else is requested.
+    expect(later).toEqual(probe);
+    expect(endpoint.requests).toHaveLength(4);
+  });
+
+  it('uses a token another instance published meanwhile, even while holding', async () => {
+    // Prepare
+    const { clock, store, endpoint, tokens, refusedDelivery } = refusingFleet();
+    for (let i = 0; i < 3; i++) await refusedDelivery();
+    const other = manager({ store, endpoint, ...clock });
+    await store.invalidate(KEY, (await store.read(KEY))?.token?.version ?? '');
+    const published = await other.get(clock.now() + 5_000);
+
+    // Act
+    const token = await tokens.get(clock.now() + 5_000);
+
+    // Assess
+    expect(token).toEqual(published);
   });
 });

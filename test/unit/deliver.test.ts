@@ -6,7 +6,11 @@ import {
   type OutboundMessage,
   type RetryPolicy,
 } from '../../functions/relay/core/delivery/deliver';
-import { ReceiverNetworkError, TokenUnavailableError } from '../../functions/relay/core/errors';
+import {
+  OneioEndpointUnconfiguredError,
+  ReceiverNetworkError,
+  TokenUnavailableError,
+} from '../../functions/relay/core/errors';
 import { FakeClock, FakeTokenSource, type Scripted, ScriptedReceiver } from './fakes';
 
 const MESSAGE: OutboundMessage = {
@@ -14,6 +18,7 @@ const MESSAGE: OutboundMessage = {
   source: 'demo',
   deliveryId: 'delivery-1',
   body: '{"id": 12345678901234567890123, "b": 1, "a": 2}',
+  receivedAt: Date.parse('2024-03-12T19:00:00Z'),
 };
 /** The webhook path's budget. */
 const BUDGET_MS = 8_000;
@@ -125,18 +130,18 @@ describe('deliver', () => {
     expect(receiver.requests.map((r) => r.accessToken)).toEqual(['token-1', 'token-2']);
   });
 
-  it('gives up after a second 401 with exactly one invalidation, never looping', async () => {
+  it('gives up after a second 401 with one refresh, never looping, and reports the second refused token too', async () => {
     // Prepare: the receiver refuses every token
     const { deps, deadline, receiver, tokens } = setup([{ status: 401 }]);
 
     // Act
     const outcome = await deliver(MESSAGE, deadline, deps);
 
-    // Assess
+    // Assess: two attempts; both refused tokens reported, so neither is handed out again
     expect(outcome.status).toBe('undelivered');
     expect(outcome.attempts).toBe(2);
-    expect(receiver.requests).toHaveLength(2);
-    expect(tokens.invalidated).toHaveLength(1);
+    expect(receiver.requests.map((r) => r.accessToken)).toEqual(['token-1', 'token-2']);
+    expect(tokens.invalidated).toEqual([FakeTokenSource.token(1), FakeTokenSource.token(2)]);
     expect(outcome).toMatchObject({ lastError: expect.stringContaining('401') });
   });
 
@@ -152,9 +157,44 @@ describe('deliver', () => {
     // Act
     const outcome = await deliver(MESSAGE, deadline, deps);
 
-    // Assess
+    // Assess: the second 401 is reported, not retried
     expect(outcome).toMatchObject({ status: 'undelivered', attempts: 3 });
-    expect(tokens.invalidated).toHaveLength(1);
+    expect(tokens.invalidated.map((t) => t.version)).toEqual(['v1', 'v2']);
+  });
+
+  it('answers at once when the token source says no token comes before the deadline', async () => {
+    // Prepare: holding off after refused tokens for five minutes
+    const { deps, deadline, clock, receiver, tokens } = setup([{ status: 200 }]);
+    tokens.failGets(
+      new TokenUnavailableError('No usable token: ONEiO keeps refusing new tokens (401)', {
+        until: clock.now() + 300_000,
+      }),
+    );
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess: one look, no waiting out the budget
+    expect(outcome).toMatchObject({ status: 'undelivered', attempts: 0, inDoubt: false });
+    expect(tokens.gets).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+    expect(receiver.requests).toEqual([]);
+  });
+
+  it('keeps trying within the budget when the token source is only backing off briefly', async () => {
+    // Prepare: a backoff that ends a second from now, well inside the 8 s budget
+    const { deps, deadline, clock, receiver, tokens } = setup([{ status: 200 }]);
+    tokens.failGets(
+      new TokenUnavailableError('No usable token: backing off', { until: clock.now() + 1_000 }),
+      1,
+    );
+
+    // Act
+    const outcome = await deliver(MESSAGE, deadline, deps);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'delivered', attempts: 1 });
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it('rejects a 400 immediately, after a single attempt and no wait', async () => {
@@ -446,6 +486,55 @@ describe('deliver', () => {
 
     // Assess
     expect(receiver.requests.map((r) => r.message)).toEqual([MESSAGE, MESSAGE]);
+  });
+
+  it("takes the token of the message's ONEiO endpoint, and the default pair's when it names none", async () => {
+    // Prepare: a token source per endpoint
+    const clock = new FakeClock();
+    const byEndpoint = { itsm: new FakeTokenSource(), default: new FakeTokenSource() };
+    byEndpoint.itsm.invalidate(FakeTokenSource.token(1));
+    const receiver = new ScriptedReceiver([{ status: 200 }], clock);
+    const tokens = {
+      forEndpoint: (name: string | undefined) => (name === 'itsm' ? byEndpoint.itsm : byEndpoint.default),
+    };
+    const deps: DeliverDeps = { tokens, receiver, now: clock.now, sleep: clock.sleep };
+
+    // Act
+    await deliver({ ...MESSAGE, oneioEndpoint: 'itsm' }, clock.now() + BUDGET_MS, deps);
+    await deliver(MESSAGE, clock.now() + BUDGET_MS, deps);
+
+    // Assess: itsm's source hands out token-2, the default's token-1
+    expect(receiver.requests.map((r) => r.accessToken)).toEqual(['token-2', 'token-1']);
+    expect(byEndpoint.itsm.gets).toHaveLength(1);
+    expect(byEndpoint.default.gets).toHaveLength(1);
+  });
+
+  it('sends nothing and stops at once when the message names an endpoint without credentials', async () => {
+    // Prepare: the token source failed because the credentials secret holds no pair for the endpoint
+    const { deps, deadline, receiver, tokens, clock } = setup([{ status: 200 }]);
+    const missing = new OneioEndpointUnconfiguredError(
+      'Secret "oneio-relay/qa" holds no credentials for ONEiO endpoint "itsm"',
+      'itsm',
+    );
+    tokens.failGets(
+      new TokenUnavailableError('No usable token: the token request failed', { cause: missing }),
+    );
+    const started = clock.now();
+
+    // Act
+    const outcome = await deliver({ ...MESSAGE, oneioEndpoint: 'itsm' }, deadline, deps);
+
+    // Assess: no retry within the budget, no POST
+    expect(outcome).toEqual({
+      status: 'unconfigured',
+      attempts: 0,
+      lastError: missing.message,
+      inDoubt: false,
+    });
+    expect(tokens.gets).toHaveLength(1);
+    expect(receiver.requests).toHaveLength(0);
+    expect(clock.now()).toBe(started);
+    expect(tokens.endpoints).toEqual(['itsm']);
   });
 
   it('queues instead of retrying when the token source holds off after repeated 401s', async () => {

@@ -11,6 +11,12 @@ import { FakeClock } from './fakes';
 
 const KEY = 'destination#oneio-receiver';
 const DELIVERED: DeliveryOutcome = { status: 'delivered', attempts: 1 };
+const UNCONFIGURED: DeliveryOutcome = {
+  status: 'unconfigured',
+  attempts: 0,
+  lastError: 'The credentials secret holds no credentials for ONEiO endpoint "itsm"',
+  inDoubt: false,
+};
 const FAILED: DeliveryOutcome = {
   status: 'undelivered',
   attempts: 3,
@@ -128,6 +134,9 @@ describe('DestinationGate', () => {
     await gate.record({ status: 'undelivered', attempts: 0, lastError: 'no token', inDoubt: false });
     await gate.record(FAILED);
     await gate.record(FAILED);
+    // A message whose ONEiO endpoint has no pair in the secret: ONEiO never saw it, the run of failures goes on.
+    await gate.record(UNCONFIGURED);
+    expect(store.calls.resetFailures ?? 0).toBe(0);
     await gate.record({
       status: 'rejected',
       attempts: 1,
@@ -171,6 +180,27 @@ describe('DestinationGate', () => {
     expect(secondProbe).toEqual([true, 'closed']);
     expect(afterClose).toEqual([{ kind: 'deliver' }, undefined]);
     expect(events.filter((e) => !e.startsWith('backoff'))).toEqual(['opened after 3', 'reopened', 'closed']);
+  });
+
+  it('half-open: a probe message without a credential pair neither closes nor reopens; the next sweep probes again', async () => {
+    // Prepare: the breaker open and past its cool-down
+    const { clock, gates, events } = fleet(1);
+    const [sweep] = gates as [DestinationGate];
+    for (let i = 0; i < 3; i++) await sweep.record(FAILED);
+    clock.advance(60_000);
+    await sweep.planSweep();
+
+    // Act
+    const won = await sweep.tryProbe();
+    const ended = await sweep.endProbe(UNCONFIGURED);
+    const next = await sweep.planSweep();
+
+    // Assess
+    expect(won).toBe(true);
+    expect(ended).toBe('lost');
+    expect(next).toEqual({ kind: 'probe' });
+    expect(await sweep.hold()).toMatchObject({ reason: 'breaker' });
+    expect(events.filter((e) => !e.startsWith('backoff'))).toEqual(['opened after 3']);
   });
 
   it('lets a pause outrank the breaker and the backoff, and end by itself at its time', async () => {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OnceResult } from '../../functions/relay/core/dedup/relay-once';
 import type { OutboundMessage } from '../../functions/relay/core/delivery/deliver';
 import { isHttpApiEvent } from '../../functions/relay/events/api-gateway';
-import { isEventBridgeEvent } from '../../functions/relay/events/eventbridge';
+import { isEventBridgeEvent, oneioEndpointOfInvocation } from '../../functions/relay/events/eventbridge';
 import { EventNotRelayedError, handleEventBridge } from '../../functions/relay/events/eventbridge-handler';
 import { loadFixture } from '../fixtures/load';
 import { captureTelemetry } from './capturing-telemetry';
@@ -19,8 +19,17 @@ function harness(result: OnceResult) {
     clock.advance(250);
     return result;
   });
-  const handle = (event: EventBridgeEvent<string, unknown>, remainingMs = REMAINING_MS) =>
-    handleEventBridge(event, remainingMs, { relay, telemetry: captured.telemetry, now: clock.now });
+  const handle = (
+    event: EventBridgeEvent<string, unknown>,
+    remainingMs = REMAINING_MS,
+    oneioEndpoint?: string,
+  ) =>
+    handleEventBridge(event, remainingMs, {
+      relay,
+      telemetry: captured.telemetry,
+      now: clock.now,
+      ...(oneioEndpoint !== undefined && { oneioEndpoint }),
+    });
   const sent = (): OutboundMessage => {
     const call = relay.mock.calls[0];
     if (!call) throw new Error('the relay was not called');
@@ -59,6 +68,47 @@ describe('handleEventBridge', () => {
       deliveryId: '7bf73129-1428-4cd3-a780-95db273d1602',
       source: 'eventbridge:aws.ec2',
     });
+  });
+
+  it('records when it received the event, and no ONEiO endpoint unless its rule names one', async () => {
+    // Prepare
+    const h = harness({ status: 'delivered', attempts: 1 });
+    const started = h.clock.now();
+
+    // Act
+    await h.handle(loadFixture('ec2StateChange'));
+
+    // Assess
+    expect(h.sent().receivedAt).toBe(started);
+    expect(h.sent()).not.toHaveProperty('oneioEndpoint');
+    expect(h.sent()).not.toHaveProperty('envelope');
+  });
+
+  it("relays through the rule's ONEiO endpoint, and names it in the log line", async () => {
+    // Prepare
+    const h = harness({ status: 'delivered', attempts: 1 });
+
+    // Act
+    await h.handle(loadFixture('ec2StateChange'), REMAINING_MS, 'itsm');
+
+    // Assess
+    expect(h.sent().oneioEndpoint).toBe('itsm');
+    expect(h.captured.logs().find((l) => l.message === 'Event handled')).toMatchObject({
+      oneioEndpoint: 'itsm',
+    });
+  });
+
+  it('throws, naming the endpoint, when its credentials are not in the secret, so Lambda retries it', async () => {
+    // Prepare: what relayOnce answers for a message whose endpoint has no credential pair
+    const lastError = 'Secret "s" holds no credentials for ONEiO endpoint "itsm"';
+    const h = harness({ status: 'failed', attempts: 0, lastError, inDoubt: false });
+
+    // Act
+    const handling = h.handle(loadFixture('ec2StateChange'), REMAINING_MS, 'itsm');
+
+    // Assess
+    await expect(handling).rejects.toThrow(EventNotRelayedError);
+    await expect(handling).rejects.toThrow(lastError);
   });
 
   it('relays an event with an empty detail, such as a scheduled event, as a whole too', async () => {
@@ -193,6 +243,24 @@ describe('handleEventBridge', () => {
     // Assess
     expect(h.captured.logs()).toEqual([expect.objectContaining({ level: 'ERROR', outcome: 'failed' })]);
     expect(h.captured.output()).not.toContain('i-0abcd1111efgh2222');
+  });
+});
+
+describe('oneioEndpointOfInvocation', () => {
+  const ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:OneioRelay-qa-RelayFunction1A2B3C';
+
+  it.each([
+    [`${ARN}:oneio-endpoint-itsm`, 'itsm'],
+    [`${ARN}:oneio-endpoint-hr-2`, 'hr-2'],
+    [ARN, undefined],
+    [`${ARN}:$LATEST`, undefined],
+    [`${ARN}:outbox-sweep`, undefined],
+    [`${ARN}:7`, undefined],
+    [`${ARN}:oneio-endpoint-`, undefined],
+    [`${ARN}:oneio-endpoint-Not_A_Name`, undefined],
+    [undefined, undefined],
+  ])('reads %s as endpoint %s', (arn, endpoint) => {
+    expect(oneioEndpointOfInvocation(arn)).toBe(endpoint);
   });
 });
 

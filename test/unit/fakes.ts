@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import type { OutboundMessage, TokenSource } from '../../functions/relay/core/delivery/deliver';
+import type { OutboundMessage, TokenSource, TokenSources } from '../../functions/relay/core/delivery/deliver';
 import { ReceiverNetworkError } from '../../functions/relay/core/errors';
 import type { Receiver, ReceiverResponse } from '../../functions/relay/ports/oneio';
 import type { SharedToken } from '../../functions/relay/ports/token-store';
@@ -25,10 +25,12 @@ export class FakeClock {
 
 /**
  * Hands out `token-1`, then after an invalidation of the current token `token-2`, and so on. Records every call.
- * `failGets` makes the next calls of `get` throw.
+ * `failGets` makes the next calls of `get` throw. Serves every ONEiO endpoint itself, recording which were asked for
+ * (`undefined` for the default pair).
  */
-export class FakeTokenSource implements TokenSource {
+export class FakeTokenSource implements TokenSource, TokenSources {
   readonly gets: number[] = [];
+  readonly endpoints: (string | undefined)[] = [];
   readonly invalidated: SharedToken[] = [];
   private serial = 1;
   private current = FakeTokenSource.token(1);
@@ -54,6 +56,11 @@ export class FakeTokenSource implements TokenSource {
   failGets(error: Error, count = Number.POSITIVE_INFINITY): this {
     this.failure = error;
     this.failuresLeft = count;
+    return this;
+  }
+
+  forEndpoint(endpoint: string | undefined): TokenSource {
+    this.endpoints.push(endpoint);
     return this;
   }
 

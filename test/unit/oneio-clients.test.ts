@@ -1,5 +1,6 @@
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OutboundMessage } from '../../functions/relay/core/delivery/deliver';
 import { ReceiverNetworkError, TokenEndpointError } from '../../functions/relay/core/errors';
 import { OneioReceiver } from '../../functions/relay/io/oneio/receiver';
 import { OneioTokenEndpoint } from '../../functions/relay/io/oneio/token-endpoint';
@@ -17,8 +18,14 @@ const CREDENTIALS = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
 const ACCESS_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.secret-access-token.sig';
 
 /** A message as the relay hands it to the receiver. */
-function messageOf(body: string) {
-  return { relayId: 'relay-7c1e', source: 'github', deliveryId: 'gh-delivery-42', body };
+function messageOf(body: string): OutboundMessage {
+  return {
+    relayId: 'relay-7c1e',
+    source: 'github',
+    deliveryId: 'gh-delivery-42',
+    body,
+    receivedAt: Date.parse('2025-03-12T19:04:17.250Z'),
+  };
 }
 
 let agent: MockAgent;
@@ -34,6 +41,7 @@ afterEach(async () => {
 
 /** What the fake server saw of the last request. */
 interface Seen {
+  path?: string;
   body?: string;
   headers?: Record<string, string>;
 }
@@ -286,7 +294,10 @@ describe('OneioReceiver', () => {
     agent
       .get(RECEIVER_ORIGIN)
       .intercept({
-        path: '/api/v2',
+        path: (path) => {
+          seen.path = path;
+          return path === '/api/v2' || path.startsWith('/api/v2?');
+        },
         method: 'POST',
         body: (body) => {
           seen.body = body;
@@ -327,6 +338,86 @@ describe('OneioReceiver', () => {
     // Assess
     expect(seen.headers?.['x-relay-message-id']).toBe('relay-7c1e');
     expect(seen.headers?.['x-relay-delivery-id']).toBe('gh-delivery-42');
+  });
+
+  it('sends the source and when the relay received the message, for ONEiO to route and map by', async () => {
+    // Prepare
+    const seen = receiverAnswer(202);
+    const receiver = new OneioReceiver(RECEIVER_URL, agent);
+
+    // Act
+    await receiver.send(messageOf('{}'), ACCESS_TOKEN, {});
+
+    // Assess
+    expect(seen.headers?.['x-relay-source']).toBe('github');
+    expect(seen.headers?.['x-relay-received-at']).toBe('2025-03-12T19:04:17.250Z');
+    expect(seen.path).toBe('/api/v2');
+  });
+
+  it('sends the forwarded sender headers and appends the query string to the receiver URL', async () => {
+    // Prepare
+    const seen = receiverAnswer(202);
+    const receiver = new OneioReceiver(RECEIVER_URL, agent);
+    const message: OutboundMessage = {
+      ...messageOf('{"a":1}'),
+      forwardedHeaders: { 'x-github-event': 'issues', 'x-github-hook-id': '42' },
+      query: 'issue.key=ABC-1&project.key=OPS',
+    };
+
+    // Act
+    await receiver.send(message, ACCESS_TOKEN, {});
+
+    // Assess
+    expect(seen.path).toBe('/api/v2?issue.key=ABC-1&project.key=OPS');
+    expect(seen.headers).toMatchObject({ 'x-github-event': 'issues', 'x-github-hook-id': '42' });
+    expect(seen.body).toBe('{"a":1}');
+  });
+
+  it('never lets a forwarded header replace the token, the content type or the relay headers', async () => {
+    // Prepare: what no inbound check lets through, as if read back from a tampered outbox item
+    const seen = receiverAnswer(202);
+    const receiver = new OneioReceiver(RECEIVER_URL, agent);
+    const message: OutboundMessage = {
+      ...messageOf('{}'),
+      forwardedHeaders: {
+        Authorization: 'Bearer forged',
+        'Content-Type': 'text/plain',
+        'X-Relay-Source': 'forged',
+        'x-relay-message-id': 'forged',
+      },
+    };
+
+    // Act
+    await receiver.send(message, ACCESS_TOKEN, {});
+
+    // Assess
+    expect(seen.headers?.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
+    expect(seen.headers?.['content-type']).toBe('application/json');
+    expect(seen.headers?.['x-relay-source']).toBe('github');
+    expect(seen.headers?.['x-relay-message-id']).toBe('relay-7c1e');
+    expect(JSON.stringify(seen.headers)).not.toContain('forged');
+  });
+
+  it('POSTs an envelope around the body bytes when the message asks for one', async () => {
+    // Prepare
+    const seen = receiverAnswer(202);
+    const receiver = new OneioReceiver(RECEIVER_URL, agent);
+    const body = '{"z": 1, "id": 12345678901234567890123}';
+    const message: OutboundMessage = {
+      ...messageOf(body),
+      forwardedHeaders: { 'x-github-event': 'issues' },
+      query: 'project=OPS',
+      envelope: true,
+    };
+
+    // Act
+    await receiver.send(message, ACCESS_TOKEN, {});
+
+    // Assess
+    expect(seen.body).toBe(
+      '{"source":"github","messageId":"relay-7c1e","receivedAt":"2025-03-12T19:04:17.250Z",' +
+        `"headers":{"x-github-event":"issues"},"query":{"project":"OPS"},"payload":${body}}`,
+    );
   });
 
   it('returns the status of an accepted message', async () => {

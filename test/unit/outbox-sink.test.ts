@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { OutboxSink } from '../../functions/relay/core/outbox/outbox-sink';
 import { InMemoryOutbox } from '../../functions/relay/io/memory/outbox';
 
-const MESSAGE = { relayId: 'r1', source: 'github', deliveryId: 'd1', body: '{}' };
 const NOW = 1_700_000_000_000;
+const MESSAGE = { relayId: 'r1', source: 'github', deliveryId: 'd1', body: '{}', receivedAt: NOW };
 
 describe('OutboxSink', () => {
   async function keep(

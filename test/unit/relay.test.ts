@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { OutboundMessage } from '../../functions/relay/core/delivery/deliver';
 import { DestinationGate } from '../../functions/relay/core/destination/destination-gate';
+import { OneioEndpointUnconfiguredError, TokenUnavailableError } from '../../functions/relay/core/errors';
 import {
   NO_OUTBOX,
   NotKeptError,
@@ -19,6 +20,7 @@ const MESSAGE: OutboundMessage = {
   source: 'demo',
   deliveryId: 'delivery-1',
   body: '{"ticket":1}',
+  receivedAt: Date.parse('2024-03-12T19:00:00Z'),
 };
 
 /** A sink that records what it is given and keeps it the way it is told to. */
@@ -146,6 +148,32 @@ describe('relay', () => {
       status: 'failed',
       lastError: 'ONEiO receiver answered 503; the outbox write failed',
     });
+  });
+
+  it('fails without keeping a message whose ONEiO endpoint has no credentials, so the sender retries it', async () => {
+    // Prepare
+    const { sink } = recordingSink(async () => 'queued');
+    const { deps: relayDeps, deadline } = deps([{ status: 200 }], sink);
+    const tokens = new FakeTokenSource().failGets(
+      new TokenUnavailableError('No usable token: the token request failed', {
+        cause: new OneioEndpointUnconfiguredError(
+          'Secret "s" holds no credentials for ONEiO endpoint "itsm"',
+          'itsm',
+        ),
+      }),
+    );
+
+    // Act
+    const result = await relay({ ...MESSAGE, oneioEndpoint: 'itsm' }, deadline, { ...relayDeps, tokens });
+
+    // Assess
+    expect(result).toEqual({
+      status: 'failed',
+      attempts: 0,
+      lastError: 'Secret "s" holds no credentials for ONEiO endpoint "itsm"',
+      inDoubt: false,
+    });
+    expect(sink.keep).not.toHaveBeenCalled();
   });
 
   it('fails with NO_OUTBOX, so the sender is told to retry', async () => {

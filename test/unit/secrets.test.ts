@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
-import { SecretError } from '../../functions/relay/core/errors';
+import { OneioEndpointUnconfiguredError, SecretError } from '../../functions/relay/core/errors';
 import { SecretsManagerCredentialsProvider } from '../../functions/relay/io/secrets-manager/credentials-provider';
 import { JsonSecret } from '../../functions/relay/io/secrets-manager/json-secret';
 import { SecretsManagerSigningSecrets } from '../../functions/relay/io/secrets-manager/signing-secrets';
@@ -11,7 +11,8 @@ const MAX_AGE_MS = 300_000;
 
 /**
  * A stand-in for the SDK client: answers GetSecretValue with the current `value` (or throws `failure`), and counts
- * the calls. `hold()` keeps the next answers pending until `release()`, to make reads overlap.
+ * the calls. `hold()` keeps the next answers pending until `release()`, to make reads overlap; a held answer gives
+ * up when the caller's abort signal fires, as the SDK does (with an `AbortError`).
  */
 class FakeSecretsManager {
   value: string | undefined;
@@ -24,10 +25,18 @@ class FakeSecretsManager {
     this.value = typeof value === 'string' ? value : JSON.stringify(value);
   }
 
-  readonly send = vi.fn(async (command: unknown) => {
+  readonly send = vi.fn(async (command: unknown, options?: { abortSignal?: AbortSignal }) => {
     if (!(command instanceof GetSecretValueCommand)) throw new Error('only GetSecretValue is expected');
     this.requestedIds.push(command.input.SecretId ?? '');
-    await this.gate;
+    const signal = options?.abortSignal;
+    await Promise.race([
+      this.gate,
+      new Promise<never>((_, reject) =>
+        signal?.addEventListener('abort', () =>
+          reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })),
+        ),
+      ),
+    ]);
     if (this.failure) throw this.failure;
     return { SecretString: this.value };
   });
@@ -234,6 +243,169 @@ describe('JsonSecret', () => {
   });
 });
 
+describe('JsonSecret: time limit and stale values', () => {
+  /** Settles `promise` or fails after `ms`, so a read that never ends fails the test instead of hanging it. */
+  function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+    return Promise.race([
+      promise,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms),
+      ),
+    ]);
+  }
+
+  function staleWatcher() {
+    const stale: { secretId: string; ageSeconds: number; error: string }[] = [];
+    return {
+      stale,
+      events: {
+        stale: (info: { secretId: string; ageSeconds: number; error: SecretError }) =>
+          stale.push({ ...info, error: info.error.message }),
+      },
+    };
+  }
+
+  it('gives up a read that takes longer than its own time limit, whatever the client would wait', async () => {
+    // Prepare: Secrets Manager accepts the request and never answers.
+    const sm = new FakeSecretsManager({ a: '1' });
+    sm.hold();
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { readTimeoutMs: 50 });
+
+    // Act
+    const error = await secretError(within(secret.read(), 2_000));
+
+    // Assess
+    expect(error.message).toBe(`Secret "${SECRET_ID}" could not be read (TimeoutError)`);
+  });
+
+  it('limits a read to 3 s by default', async () => {
+    // Prepare
+    const sm = new FakeSecretsManager({ a: '1' });
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID);
+    const timeout = vi.spyOn(AbortSignal, 'timeout');
+
+    try {
+      // Act
+      await secret.read();
+
+      // Assess: the signal handed to the SDK is a 3 s timeout.
+      expect(timeout).toHaveBeenCalledWith(3_000);
+      expect(sm.send.mock.calls[0]?.[1]?.abortSignal).toBe(timeout.mock.results[0]?.value);
+    } finally {
+      timeout.mockRestore();
+    }
+  });
+
+  it('serves the last good value when Secrets Manager fails after the cache period, and reports it stale', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const { stale, events } = staleWatcher();
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now, events });
+    await secret.read();
+    sm.failure = Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+
+    // Act
+    clock.advance(300_000);
+    const value = await secret.read();
+
+    // Assess
+    expect(value).toEqual({ a: 'good' });
+    expect(stale).toEqual([
+      {
+        secretId: SECRET_ID,
+        ageSeconds: 300,
+        error: `Secret "${SECRET_ID}" could not be read (ServiceUnavailable)`,
+      },
+    ]);
+  });
+
+  it('asks Secrets Manager again only every 30 s while it fails, serving the stale value meanwhile', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const { stale, events } = staleWatcher();
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now, events });
+    await secret.read();
+    sm.failure = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    clock.advance(300_000);
+
+    // Act
+    for (let i = 0; i < 10; i++) {
+      expect(await secret.read()).toEqual({ a: 'good' });
+      clock.advance(2_900);
+    }
+    clock.advance(1_000);
+    await secret.read();
+    sm.failure = undefined;
+    sm.value = JSON.stringify({ a: 'newer' });
+    clock.advance(30_000);
+    const recovered = await secret.read();
+
+    // Assess: the first read, one 30 s later, then the one that worked.
+    expect(sm.send).toHaveBeenCalledTimes(4);
+    expect(stale).toHaveLength(2);
+    expect(recovered).toEqual({ a: 'newer' });
+  });
+
+  it('fails as before once the last good value is an hour past its cache age', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now });
+    await secret.read();
+    sm.failure = Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+
+    // Act
+    clock.advance(300_000 + 3_600_000 - 1);
+    const lastStale = await secret.read();
+    clock.advance(30_001);
+    const error = await secretError(secret.read());
+
+    // Assess
+    expect(lastStale).toEqual({ a: 'good' });
+    expect(error.message).toBe(`Secret "${SECRET_ID}" could not be read (ServiceUnavailable)`);
+  });
+
+  it('does not cover a value that was read but is unusable with the old one', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now });
+    await secret.read();
+    sm.value = 'a=not-json';
+
+    // Act
+    clock.advance(300_000);
+    const error = await secretError(secret.read());
+
+    // Assess
+    expect(error.message).toBe(`Secret "${SECRET_ID}" is not valid JSON`);
+  });
+
+  it('still bypasses the cache on forceRefresh, and keeps the last good value when that read fails', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const sm = new FakeSecretsManager({ a: 'good' });
+    const { stale, events } = staleWatcher();
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID, { now: clock.now, events });
+    await secret.read();
+    sm.value = JSON.stringify({ a: 'rotated' });
+
+    // Act
+    clock.advance(1_000);
+    const rotated = await secret.read({ forceRefresh: true });
+    sm.failure = Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+    const duringOutage = await secret.read({ forceRefresh: true });
+
+    // Assess
+    expect(rotated).toEqual({ a: 'rotated' });
+    expect(duringOutage).toEqual({ a: 'rotated' });
+    expect(sm.send).toHaveBeenCalledTimes(3);
+    expect(stale.map((s) => s.ageSeconds)).toEqual([0]);
+  });
+});
+
 describe('SecretsManagerCredentialsProvider', () => {
   function provider(value: string | object, options: { now?: () => number } = {}) {
     const sm = new FakeSecretsManager(value);
@@ -303,6 +475,134 @@ describe('SecretsManagerCredentialsProvider', () => {
     expect(error.message).not.toContain('relay-qa-id-value');
     expect(error.message).not.toContain('hunter2-secret-value');
     expect(error.message).not.toContain('12345');
+  });
+});
+
+describe('SecretsManagerCredentialsProvider: named ONEiO endpoints', () => {
+  const SECRET = {
+    client_id: 'relay-default',
+    client_secret: 'default-secret',
+    endpoints: {
+      itsm: { client_id: 'relay-itsm', client_secret: 'itsm-secret' },
+      hr: { client_id: 'relay-hr', client_secret: 'hr-secret' },
+    },
+  };
+
+  function providers(value: string | object, endpoints: readonly (string | undefined)[]) {
+    const sm = new FakeSecretsManager(value);
+    const secret = new JsonSecret(sm.asClient(), SECRET_ID);
+    return { sm, credentials: endpoints.map((name) => new SecretsManagerCredentialsProvider(secret, name)) };
+  }
+
+  it('returns the pair under endpoints.<name> for a named endpoint, the top-level pair for the default', async () => {
+    // Prepare
+    const {
+      credentials: [itsm, hr, fallback],
+    } = providers(SECRET, ['itsm', 'hr', undefined]);
+
+    // Act
+    const values = await Promise.all([itsm?.get(), hr?.get(), fallback?.get()]);
+
+    // Assess
+    expect(values).toEqual([
+      { clientId: 'relay-itsm', clientSecret: 'itsm-secret' },
+      { clientId: 'relay-hr', clientSecret: 'hr-secret' },
+      { clientId: 'relay-default', clientSecret: 'default-secret' },
+    ]);
+  });
+
+  it('reads the secret once for every pair in it', async () => {
+    // Prepare
+    const { sm, credentials } = providers(SECRET, ['itsm', 'hr', undefined]);
+
+    // Act
+    for (const provider of credentials) await provider.get();
+
+    // Assess
+    expect(sm.send).toHaveBeenCalledTimes(1);
+  });
+
+  it('re-reads the secret on forceRefresh for a named pair (a rotation of that pair)', async () => {
+    // Prepare
+    const {
+      sm,
+      credentials: [itsm],
+    } = providers(SECRET, ['itsm']);
+    await itsm?.get();
+    sm.value = JSON.stringify({
+      ...SECRET,
+      endpoints: { ...SECRET.endpoints, itsm: { client_id: 'relay-itsm', client_secret: 'rotated' } },
+    });
+
+    // Act
+    const value = await itsm?.get({ forceRefresh: true });
+
+    // Assess
+    expect(value?.clientSecret).toBe('rotated');
+    expect(sm.send).toHaveBeenCalledTimes(2);
+  });
+
+  it.each([
+    ['no endpoints at all', { client_id: 'relay-default', client_secret: 'default-secret' }],
+    ['endpoints without it', { ...SECRET, endpoints: { hr: SECRET.endpoints.hr } }],
+  ])('says which endpoint has no credentials when the secret has %s', async (_case, value) => {
+    // Prepare
+    const {
+      credentials: [itsm],
+    } = providers(value, ['itsm']);
+
+    // Act
+    const error = await itsm?.get().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(OneioEndpointUnconfiguredError);
+    expect((error as OneioEndpointUnconfiguredError).endpoint).toBe('itsm');
+    expect((error as Error).message).toBe(
+      `Secret "${SECRET_ID}" holds no credentials for ONEiO endpoint "itsm": add "endpoints": {"itsm": ` +
+        '{"client_id": "…", "client_secret": "…"}} to it',
+    );
+    expect((error as Error).message).not.toContain('default-secret');
+  });
+
+  it('does not take an inherited property for a pair (an endpoint called constructor)', async () => {
+    // Prepare
+    const {
+      credentials: [named],
+    } = providers(SECRET, ['constructor']);
+
+    // Act
+    const error = await named?.get().catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(OneioEndpointUnconfiguredError);
+  });
+
+  it.each([
+    ['endpoints is not an object', { ...SECRET, endpoints: ['itsm'] }, '"endpoints" must be an object'],
+    [
+      'the pair is not an object',
+      { ...SECRET, endpoints: { itsm: 'relay-itsm:itsm-secret' } },
+      '"endpoints.itsm"',
+    ],
+    [
+      'the pair has no client_secret',
+      { ...SECRET, endpoints: { itsm: { client_id: 'relay-itsm' } } },
+      '"endpoints.itsm.client_secret" is missing',
+    ],
+  ])('reports a malformed named pair like a malformed default pair when %s', async (_case, value, says) => {
+    // Prepare
+    const {
+      credentials: [itsm],
+    } = providers(value, ['itsm']);
+
+    // Act
+    const error = await secretError(itsm?.get() ?? Promise.resolve());
+
+    // Assess
+    expect(error).not.toBeInstanceOf(OneioEndpointUnconfiguredError);
+    expect(error.message).toContain(says);
+    expect(error.message).not.toContain('itsm-secret');
+    expect(error.message).not.toContain('relay-itsm:itsm-secret');
   });
 });
 

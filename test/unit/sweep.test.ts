@@ -23,6 +23,7 @@ function item(relayId: string, clock: FakeClock, overrides: Partial<OutboxItem> 
     attempts: 2,
     retries: 0,
     firstSeenAt: clock.now() - 60_000,
+    receivedAt: clock.now() - 60_000,
     dueAt: clock.now(),
     lastError: 'ONEiO receiver answered 503',
     ...overrides,
@@ -321,6 +322,8 @@ describe('handleSweep', () => {
       'OutboxOldestDueAge',
       'DeliveriesPaused',
       'BreakerOpenAge',
+      // Published on its own before the sweep, so it comes after the buffered ones here.
+      'OutboxSweepHeartbeat',
     ]);
     expect(captured.logs()).toEqual([expect.objectContaining({ message: 'Outbox swept', parkedItems: 4 })]);
   });

@@ -24,6 +24,8 @@ function request(
   const { body = BODY, ...rest } = overrides;
   return {
     source: 'demo',
+    method: 'POST',
+    query: '',
     headers: { 'content-type': 'application/json' },
     sourceIp: '203.0.113.7',
     ...rest,
@@ -48,7 +50,13 @@ describe('WebhookGate', () => {
     const verdict = await gate.check(request(), NOW);
 
     // Assess
-    expect(verdict).toEqual({ ok: true, json: BODY, parsed: JSON.parse(BODY) });
+    expect(verdict).toEqual({
+      ok: true,
+      json: BODY,
+      parsed: JSON.parse(BODY),
+      forwardedHeaders: {},
+      forwardedQuery: '',
+    });
   });
 
   it('never reads the signing secrets for an unauthenticated source', async () => {
@@ -176,7 +184,14 @@ describe('WebhookGate', () => {
       const verdict = await gate.check(githubRequest(headers), NOW);
 
       // Assess
-      expect(verdict).toEqual({ ok: true, json: BODY, parsed: JSON.parse(BODY), deliveryId: DELIVERY_ID });
+      expect(verdict).toEqual({
+        ok: true,
+        json: BODY,
+        parsed: JSON.parse(BODY),
+        deliveryId: DELIVERY_ID,
+        forwardedHeaders: {},
+        forwardedQuery: '',
+      });
       expect(secrets.forSource).toHaveBeenCalledWith('gh');
     });
 
@@ -304,5 +319,87 @@ describe('WebhookGate', () => {
 
     // Assess
     await expect(checking).rejects.toThrow(SecretError);
+  });
+
+  it('hands over the headers and query string to forward with an accepted message', async () => {
+    // Prepare
+    const gate = new WebhookGate(
+      { ...SOURCES, ghq: { scheme: 'github', forwardHeaders: ['X-Request-Tag'] } },
+      fakeSecrets({ ghq: [GH_SECRET] }),
+      MAX_BODY_BYTES,
+    );
+
+    // Act
+    const verdict = await gate.check(
+      {
+        ...githubRequest({
+          'x-hub-signature-256': githubSignature(BODY),
+          'x-github-event': 'issues',
+          'x-request-tag': 'blue',
+          'x-forwarded-for': '140.82.115.1',
+        }),
+        source: 'ghq',
+        query: 'issue.key=ABC-1&project.key=OPS',
+      },
+      NOW,
+    );
+
+    // Assess
+    expect(verdict).toMatchObject({
+      ok: true,
+      forwardedHeaders: { 'x-github-event': 'issues', 'x-request-tag': 'blue' },
+      forwardedQuery: 'issue.key=ABC-1&project.key=OPS',
+    });
+    expect(verdict).not.toHaveProperty('oversizedPaths');
+  });
+
+  it("hands over the source's ONEiO endpoint and envelope with an accepted message", async () => {
+    // Prepare
+    const gate = new WebhookGate(
+      { ...SOURCES, itsm: { scheme: 'unauthenticated', oneioEndpoint: 'itsm', envelope: true } },
+      fakeSecrets(),
+      MAX_BODY_BYTES,
+    );
+
+    // Act
+    const verdict = await gate.check({ ...request(), source: 'itsm' }, NOW);
+
+    // Assess
+    expect(verdict).toMatchObject({ ok: true, oneioEndpoint: 'itsm', envelope: true });
+  });
+
+  it('answers 404 to a GET for a source without Okta verification, before reading any secret', async () => {
+    // Prepare
+    const secrets = fakeSecrets();
+    const gate = new WebhookGate(SOURCES, secrets, MAX_BODY_BYTES);
+
+    // Act
+    const verdict = await gate.check({ ...githubRequest({}), method: 'GET' }, NOW);
+
+    // Assess
+    expect(verdict).toEqual({ ok: false, status: 404, error: 'Not found' });
+    expect(secrets.forSource).not.toHaveBeenCalled();
+  });
+
+  it('answers a handshake without looking at the content type or parsing the body', async () => {
+    // Prepare
+    const gate = new WebhookGate({ graph: { scheme: 'msgraph' } }, fakeSecrets(), MAX_BODY_BYTES);
+
+    // Act
+    const verdict = await gate.check(
+      request({
+        source: 'graph',
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body: '',
+        query: 'validationToken=abc',
+      }),
+      NOW,
+    );
+
+    // Assess
+    expect(verdict).toEqual({
+      ok: true,
+      handshake: { kind: 'msgraph-validation', contentType: 'text/plain', body: 'abc' },
+    });
   });
 });

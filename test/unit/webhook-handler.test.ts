@@ -41,6 +41,7 @@ function harness(
     secrets?: SigningSecrets;
     relayTakesMs?: number;
     maxBodyBytes?: number;
+    sources?: SourceDeclarations;
   } = {},
 ): Harness {
   const clock = new FakeClock();
@@ -52,7 +53,7 @@ function harness(
     clock.advance(options.relayTakesMs ?? 0);
     return options.result ?? { status: 'delivered', attempts: 1 };
   });
-  const gate = new WebhookGate(SOURCES, secrets, options.maxBodyBytes ?? MAX_BODY_BYTES);
+  const gate = new WebhookGate(options.sources ?? SOURCES, secrets, options.maxBodyBytes ?? MAX_BODY_BYTES);
   return {
     relay,
     clock,
@@ -271,6 +272,72 @@ describe('handleWebhook', () => {
       expect(answer.json).toMatchObject({ relayId: 'first-relay-id' });
     });
 
+    it('hands the relay what ONEiO is to receive besides the body: headers, query, received-at, endpoint, envelope', async () => {
+      // Prepare
+      const h = harness({
+        sources: {
+          gh: { scheme: 'github', oneioEndpoint: 'itsm', envelope: true, forwardHeaders: ['X-Request-Tag'] },
+        },
+      });
+      const event = signedGithubEvent('{"action":"opened"}');
+      event.rawQueryString = 'issue.key=ABC-1&project.key=OPS';
+      event.headers = { ...event.headers, 'x-request-tag': 'blue' };
+      const received = h.clock.now();
+
+      // Act
+      await h.handle(event);
+
+      // Assess
+      expect(sentMessage(h)).toEqual({
+        relayId: expect.stringMatching(UUID),
+        source: 'gh',
+        deliveryId: DELIVERY_ID,
+        body: '{"action":"opened"}',
+        receivedAt: received,
+        forwardedHeaders: { 'x-github-event': 'issues', 'x-request-tag': 'blue' },
+        query: 'issue.key=ABC-1&project.key=OPS',
+        oneioEndpoint: 'itsm',
+        envelope: true,
+      });
+    });
+
+    it('leaves the optional fields out for a plain source', async () => {
+      // Act
+      const h = harness();
+      await h.handle(loadFixture('webhookJson'));
+
+      // Assess
+      expect(Object.keys(sentMessage(h)).sort()).toEqual([
+        'body',
+        'deliveryId',
+        'receivedAt',
+        'relayId',
+        'source',
+      ]);
+    });
+
+    it("answers 503 and logs the missing pair when the source's ONEiO endpoint has no credentials", async () => {
+      // Prepare: what relayOnce answers for a message whose endpoint has no credential pair in the secret
+      const lastError = 'Secret "oneio-relay/qa" holds no credentials for ONEiO endpoint "itsm"';
+      const h = harness({
+        sources: { gh: { scheme: 'github', oneioEndpoint: 'itsm' } },
+        result: { status: 'failed', attempts: 0, lastError, inDoubt: false },
+      });
+
+      // Act
+      const answer = await h.handle(signedGithubEvent('{"action":"opened"}'));
+
+      // Assess
+      expect(answer.statusCode).toBe(503);
+      expect(h.captured.logs().find((l) => l.message === 'Webhook handled')).toMatchObject({
+        level: 'ERROR',
+        statusCode: 503,
+        outcome: 'failed',
+        oneioEndpoint: 'itsm',
+        lastError,
+      });
+    });
+
     it('answers 503 with the relay id when the message could be neither delivered nor kept', async () => {
       // Prepare
       const h = harness({
@@ -324,19 +391,22 @@ describe('handleWebhook', () => {
       },
     );
 
-    it('answers 404 to anything but a POST', async () => {
-      // Prepare
-      const h = harness();
-      const event = loadFixture('webhookJson');
-      event.requestContext.http.method = 'GET';
+    it.each(['GET', 'PUT', 'DELETE', 'HEAD'])(
+      'answers 404 to a %s for a source that does not declare Okta verification',
+      async (method) => {
+        // Prepare
+        const h = harness();
+        const event = loadFixture('webhookJson');
+        event.requestContext.http.method = method;
 
-      // Act
-      const answer = await h.handle(event);
+        // Act
+        const answer = await h.handle(event);
 
-      // Assess
-      expect(answer.statusCode).toBe(404);
-      expect(h.relay).not.toHaveBeenCalled();
-    });
+        // Assess
+        expect(answer.statusCode).toBe(404);
+        expect(h.relay).not.toHaveBeenCalled();
+      },
+    );
 
     it('accepts a body of exactly the limit', async () => {
       // Prepare
@@ -462,6 +532,168 @@ describe('handleWebhook', () => {
       expect(answer.statusCode).toBe(503);
       expect(answer.json).toEqual({ error: 'The relay could not accept the message right now; retry later' });
       expect(h.relay).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('a handshake', () => {
+    const OKTA_TOKEN = 'okta-hook-authorization-value';
+    const GRAPH_TOKEN = 'Validation: Testing client application reachability for subscription Request-Id: 1';
+    const handshakeSources: SourceDeclarations = {
+      okta: { scheme: 'token', header: 'Authorization', oktaVerification: true },
+      graph: { scheme: 'msgraph' },
+      gh: { scheme: 'github' },
+    };
+    const handshakeHarness = () =>
+      harness({
+        sources: handshakeSources,
+        secrets: { forSource: async (source) => (source === 'okta' ? [OKTA_TOKEN] : ['client-state']) },
+      });
+
+    function oktaGet(authorization: string) {
+      const event = webhookEvent({
+        source: 'okta',
+        body: '',
+        headers: { authorization, 'x-okta-verification-challenge': 'Xb9LT8sV7bM2ahs4iQ0a' },
+      });
+      event.requestContext.http.method = 'GET';
+      event.routeKey = 'GET /webhooks/{source}';
+      delete event.body;
+      return event;
+    }
+
+    it("answers Okta's verification GET with the JSON Okta documents, relaying nothing", async () => {
+      // Prepare
+      const h = handshakeHarness();
+
+      // Act
+      const answer = await h.handle(oktaGet(OKTA_TOKEN));
+
+      // Assess
+      expect(answer.statusCode).toBe(200);
+      expect(answer.headers).toMatchObject({
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+      });
+      expect(answer.json).toEqual({ verification: 'Xb9LT8sV7bM2ahs4iQ0a' });
+      expect(h.relay).not.toHaveBeenCalled();
+    });
+
+    it("refuses Okta's verification GET with a wrong authorization value, opaquely", async () => {
+      // Prepare
+      const h = handshakeHarness();
+
+      // Act
+      const answer = await h.handle(oktaGet('guess'));
+
+      // Assess
+      expect(answer.statusCode).toBe(401);
+      expect(answer.json).toEqual({ error: 'Unauthorized' });
+    });
+
+    it("echoes Graph's validationToken as text/plain with 200, before any content-type check", async () => {
+      // Prepare
+      const h = handshakeHarness();
+      const event = webhookEvent({
+        source: 'graph',
+        body: '',
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
+      event.rawQueryString = `validationToken=${encodeURIComponent(GRAPH_TOKEN)}`;
+
+      // Act
+      const response = await handleWebhook(event, REMAINING_MS, {
+        gate: new WebhookGate(handshakeSources, { forSource: async () => [] }, MAX_BODY_BYTES),
+        relay: h.relay,
+        telemetry: h.captured.telemetry,
+        now: h.clock.now,
+      });
+
+      // Assess
+      expect(response).toEqual({
+        statusCode: 200,
+        headers: {
+          'content-type': 'text/plain',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        },
+        body: GRAPH_TOKEN,
+      });
+      expect(h.relay).not.toHaveBeenCalled();
+    });
+
+    it('logs and counts a handshake without its value', async () => {
+      // Prepare
+      const h = handshakeHarness();
+      const event = oktaGet(OKTA_TOKEN);
+
+      // Act
+      await h.handle(event);
+
+      // Assess
+      expect(h.captured.logs()).toEqual([
+        expect.objectContaining({
+          apiRequestId: event.requestContext.requestId,
+          source: 'okta',
+          outcome: 'handshake',
+          handshake: 'okta-verification',
+          statusCode: 200,
+        }),
+      ]);
+      expect(h.captured.metricNames()).toEqual(['WebhookHandshake']);
+      expect(h.captured.output()).not.toContain('Xb9LT8sV7bM2ahs4iQ0a');
+      expect(h.captured.output()).not.toContain(OKTA_TOKEN);
+    });
+
+    it('answers 404 to a GET for a source of the same deployment that does not declare it', async () => {
+      // Prepare
+      const h = handshakeHarness();
+      const event = oktaGet(OKTA_TOKEN);
+      event.pathParameters = { source: 'gh' };
+
+      // Act
+      const answer = await h.handle(event);
+
+      // Assess
+      expect(answer.statusCode).toBe(404);
+      expect(h.captured.metricNames()).toEqual(['WebhookRefused']);
+    });
+  });
+
+  describe('a value longer than ONEiO keeps', () => {
+    it('still relays the message, and logs and counts the path of the value, never the value', async () => {
+      // Prepare
+      const h = harness({ maxBodyBytes: 380 * 1024 });
+      const long = `LONG-VALUE-MARKER${'x'.repeat(300_000)}`;
+      const event = webhookEvent({ body: JSON.stringify({ ticket: { id: 7, description: long } }) });
+
+      // Act
+      const answer = await h.handle(event);
+
+      // Assess
+      expect(answer.statusCode).toBe(200);
+      expect(sentMessage(h).body).toBe(event.body);
+      const warning = h.captured.logs().find((line) => line.level === 'WARN');
+      expect(warning).toMatchObject({
+        message: 'Message has values longer than ONEiO keeps; ONEiO will cut them',
+        relayId: sentMessage(h).relayId,
+        source: 'demo',
+        paths: ['$.ticket.description'],
+        limit: 300_000,
+      });
+      expect(h.captured.metricNames()).toContain('OversizedAttribute');
+      expect(h.captured.output()).not.toContain('LONG-VALUE-MARKER');
+    });
+
+    it('neither warns nor counts for an ordinary message', async () => {
+      // Prepare
+      const h = harness();
+
+      // Act
+      await h.handle(loadFixture('webhookJson'));
+
+      // Assess
+      expect(h.captured.logs().filter((line) => line.level === 'WARN')).toEqual([]);
+      expect(h.captured.metricNames()).not.toContain('OversizedAttribute');
     });
   });
 

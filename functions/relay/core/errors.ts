@@ -42,12 +42,35 @@ export class ReceiverNetworkError extends RelayError {
 export class TokenUnavailableError extends RelayError {
   override readonly name = 'TokenUnavailableError';
   readonly code = 'TOKEN_UNAVAILABLE';
+  /** Epoch ms before which asking again is pointless (a backoff or a hold), when known. */
+  readonly until: number | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { until?: number }) {
+    super(message, options);
+    this.until = options?.until;
+  }
 }
 
 /** A secret could not be read or does not have the documented shape. Names the secret id, never its value. */
 export class SecretError extends RelayError {
   override readonly name = 'SecretError';
   readonly code = 'SECRET_INVALID';
+}
+
+/**
+ * A message names a ONEiO endpoint whose credential pair the credentials secret does not hold (no
+ * `endpoints.<name>` in it). Nothing can be sent for it until an operator adds the pair: an operator's mistake to
+ * surface at once, not a failure to wait out.
+ */
+export class OneioEndpointUnconfiguredError extends RelayError {
+  override readonly name = 'OneioEndpointUnconfiguredError';
+  readonly code = 'ONEIO_ENDPOINT_UNCONFIGURED';
+  constructor(
+    message: string,
+    readonly endpoint: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The function's environment is missing or has an invalid variable. Fails the cold start, naming the variable. */

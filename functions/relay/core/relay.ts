@@ -8,7 +8,7 @@ import {
 import type { DestinationGate, HoldReason } from './destination/destination-gate';
 import { RelayError } from './errors';
 
-export type Undelivered = Exclude<DeliveryOutcome, { status: 'delivered' }>;
+export type Undelivered = Exclude<DeliveryOutcome, { status: 'delivered' | 'unconfigured' }>;
 
 /**
  * Where a message goes when it could not be delivered in time: the single seam the durable outbox plugs into.
@@ -69,7 +69,8 @@ export interface RelayDeps extends DeliverDeps {
 
 /**
  * Delivers a message now or hands it to the sink; never loses track of it silently. While the destination holds
- * (paused, ONEiO's backoff, breaker open) nothing is sent: the message goes straight to the sink.
+ * (paused, ONEiO's backoff, breaker open) nothing is sent: the message goes straight to the sink. A message whose
+ * ONEiO endpoint has no credentials is neither: it fails, so its sender (or Lambda) keeps it.
  */
 export async function relay(
   message: OutboundMessage,
@@ -88,6 +89,11 @@ export async function relay(
   const outcome = await deliver(message, deadline, deps, deps.retryPolicy);
   await deps.destination?.record(outcome);
   if (outcome.status === 'delivered') return outcome;
+  if (outcome.status === 'unconfigured') {
+    // The source names a ONEiO endpoint the credentials secret has no pair for: an operator's mistake to surface at
+    // once (503, or Lambda's retries for an event), not a message to queue under credentials that do not exist.
+    return { status: 'failed', attempts: outcome.attempts, lastError: outcome.lastError, inDoubt: false };
+  }
   return keep(message, outcome, deps);
 }
 

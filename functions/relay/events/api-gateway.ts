@@ -16,12 +16,14 @@ export type ParsedEvent =
   | { readonly ok: false; readonly status: 400 | 404; readonly error: string };
 
 /**
- * Reads the parts of the event the relay uses: the `{source}` path parameter, lower-cased headers and the raw body
- * bytes (API Gateway base64-encodes bodies it does not consider text).
+ * Reads the parts of the event the relay uses: the method, the `{source}` path parameter, lower-cased headers, the
+ * raw query string and the raw body bytes (API Gateway base64-encodes bodies it does not consider text). Which
+ * sources take a `GET` is the core's decision; any other method is not a route.
  */
 export function toWebhookRequest(event: APIGatewayProxyEventV2): ParsedEvent {
   const source = event.pathParameters?.source;
-  if (event.requestContext.http.method !== 'POST' || source === undefined) {
+  const method = event.requestContext.http.method;
+  if ((method !== 'POST' && method !== 'GET') || source === undefined) {
     return { ok: false, status: 404, error: 'Not found' };
   }
   const headers: Record<string, string> = {};
@@ -40,7 +42,9 @@ export function toWebhookRequest(event: APIGatewayProxyEventV2): ParsedEvent {
     ok: true,
     request: {
       source,
+      method,
       headers,
+      query: event.rawQueryString ?? '',
       body: Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8'),
       sourceIp: event.requestContext.http.sourceIp,
     },

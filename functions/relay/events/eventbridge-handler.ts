@@ -7,6 +7,8 @@ export interface EventBridgeDeps {
   readonly relay: (message: OutboundMessage, deadline: number, lapseAt: number) => Promise<OnceResult>;
   readonly telemetry: Telemetry;
   readonly now: () => number;
+  /** The ONEiO endpoint of the rule that sent the event (see `oneioEndpointOfInvocation`); absent: the default. */
+  readonly oneioEndpoint?: string;
 }
 
 /** Time kept back from the function timeout for writing to the outbox and logging. */
@@ -18,8 +20,9 @@ export class EventNotRelayedError extends Error {
 }
 
 /**
- * An event from an EventBridge rule: ONEiO receives the whole event (`id`, `source`, `detail-type`, `detail`, …).
- * When it can be neither delivered nor kept, the handler throws: the event is then Lambda's to retry.
+ * An event from an EventBridge rule: ONEiO receives the whole event (`id`, `source`, `detail-type`, `detail`, …),
+ * with `X-Relay-Source: eventbridge:<source>`, through the rule's ONEiO endpoint. When it can be neither delivered
+ * nor kept (or its endpoint has no credentials), the handler throws: the event is then Lambda's to retry.
  */
 export async function handleEventBridge(
   event: EventBridgeEvent<string, unknown>,
@@ -32,6 +35,8 @@ export async function handleEventBridge(
     source: `eventbridge:${event.source}`,
     deliveryId: event.id,
     body: JSON.stringify(event),
+    receivedAt: started,
+    ...(deps.oneioEndpoint !== undefined && { oneioEndpoint: deps.oneioEndpoint }),
   };
   const result = await deps.relay(
     message,
@@ -42,6 +47,7 @@ export async function handleEventBridge(
     relayId: message.relayId,
     source: message.source,
     detailType: event['detail-type'],
+    ...(deps.oneioEndpoint !== undefined && { oneioEndpoint: deps.oneioEndpoint }),
     outcome: result.status === 'duplicate' ? `duplicate-of-${result.state}` : result.status,
     attempts: result.attempts,
     latencyMs: deps.now() - started,

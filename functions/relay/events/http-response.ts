@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { HandshakeAnswer } from '../core/inbound/handshake/handshake-answer';
 
 /**
  * Every answer the webhook endpoint gives, decided in one place. 4xx bodies explain what is wrong with the request;
@@ -12,6 +13,8 @@ export type WebhookAnswer =
       readonly of: 'delivered' | 'queued' | 'in_progress';
       readonly relayId: string;
     }
+  /** A sender's handshake, answered with exactly the body the sender documents. */
+  | { readonly kind: 'handshake'; readonly answer: HandshakeAnswer }
   | { readonly kind: 'refused'; readonly status: 400 | 401 | 404 | 413 | 415; readonly error: string }
   | { readonly kind: 'unavailable'; readonly relayId?: string };
 
@@ -32,6 +35,17 @@ export function toHttpResponse(answer: WebhookAnswer): APIGatewayProxyStructured
         );
       }
       return json(answer.of === 'delivered' ? 200 : 202, { relayId: answer.relayId, status: 'duplicate' });
+    case 'handshake':
+      return {
+        statusCode: 200,
+        headers: {
+          'content-type': answer.answer.contentType,
+          'cache-control': 'no-store',
+          // Graph's token is echoed as text: no browser may take it for anything else.
+          'x-content-type-options': 'nosniff',
+        },
+        body: answer.answer.body,
+      };
     case 'refused':
       return json(answer.status, { error: answer.status === 401 ? 'Unauthorized' : answer.error });
     case 'unavailable':

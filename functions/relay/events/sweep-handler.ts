@@ -13,17 +13,26 @@ export function isSweepEvent(event: unknown): boolean {
   );
 }
 
+/** The metric every sweep publishes as it starts; infra/ alarms when it goes missing. */
+export const SWEEP_HEARTBEAT_METRIC = 'OutboxSweepHeartbeat';
+
 /** Time kept back from the function timeout for the last writes and the log line. */
 const RESERVE_MS = 2_000;
 
-/** Runs one sweep of the outbox and reports it as a log line and metrics. */
+/**
+ * Runs one sweep of the outbox and reports it as a log line and metrics. Every sweep first publishes its heartbeat,
+ * `OutboxSweepHeartbeat`, on its own and at once: nothing the sweep does afterwards (an empty outbox, DynamoDB
+ * failing part-way, a timeout) can keep it back, so only a sweep that never started leaves it out, and that is what
+ * the `OutboxSweepStopped` alarm watches for.
+ */
 export async function handleSweep(
   remainingMs: number,
   deps: { sweep: (deadline: number) => Promise<SweepReport>; telemetry: Telemetry; now: () => number },
 ): Promise<SweepReport> {
   const started = deps.now();
-  const report = await deps.sweep(started + remainingMs - RESERVE_MS);
   const { metrics, logger } = deps.telemetry;
+  metrics.singleMetric().addMetric(SWEEP_HEARTBEAT_METRIC, MetricUnit.Count, 1);
+  const report = await deps.sweep(started + remainingMs - RESERVE_MS);
   metrics.addMetric('OutboxDelivered', MetricUnit.Count, report.delivered);
   metrics.addMetric('OutboxRetried', MetricUnit.Count, report.rescheduled);
   metrics.addMetric('OutboxParked', MetricUnit.Count, report.parked);

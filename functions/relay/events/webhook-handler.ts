@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { deliveryIdFor } from '../core/dedup/delivery-key';
 import type { OnceResult } from '../core/dedup/relay-once';
 import type { OutboundMessage } from '../core/delivery/deliver';
 import type { WebhookGate } from '../core/inbound/accept-webhook';
+import { ONEIO_ATTRIBUTE_LIMIT } from '../core/inbound/oversized-attributes';
+import { webhookMessage } from '../core/inbound/webhook-message';
 import { toWebhookRequest } from './api-gateway';
 import { toHttpResponse, type WebhookAnswer } from './http-response';
 import { count, countRejection, type Telemetry } from './telemetry';
@@ -19,7 +20,10 @@ export interface WebhookDeps {
 /** A sender such as GitHub gives up after ~10 s; answer well before. */
 export const WEBHOOK_BUDGET_MS = 8_000;
 
-/** `POST /webhooks/{source}`: check, relay, answer. Logs one line per request, never the body. */
+/**
+ * `POST /webhooks/{source}` (and Okta's verification `GET`): check, relay or answer a handshake, answer. Logs one
+ * line per request, never the body.
+ */
 export async function handleWebhook(
   event: APIGatewayProxyEventV2,
   remainingMs: number,
@@ -53,19 +57,30 @@ export async function handleWebhook(
       else count(deps.telemetry, 'WebhookRefused');
       answer = { kind: 'refused', status: verdict.status, error: verdict.error };
       fields = { outcome: 'refused', ...(verdict.reason && { reason: verdict.reason }) };
+    } else if (verdict.handshake) {
+      // Answered here and now: a handshake is never de-duplicated, queued or relayed. Its value is not logged.
+      count(deps.telemetry, 'WebhookHandshake');
+      answer = { kind: 'handshake', answer: verdict.handshake };
+      fields = { outcome: 'handshake', handshake: verdict.handshake.kind };
     } else {
       const relayId = randomUUID();
-      const message: OutboundMessage = {
-        relayId,
-        source,
-        body: verdict.json,
-        deliveryId: deliveryIdFor(source, verdict.json, verdict.deliveryId),
-      };
+      const message = webhookMessage(verdict, { relayId, source, receivedAt: started });
+      if (verdict.oversizedPaths) {
+        // Relayed all the same: ONEiO takes the message, it only cuts those values.
+        logger.warn('Message has values longer than ONEiO keeps; ONEiO will cut them', {
+          relayId,
+          source,
+          paths: verdict.oversizedPaths,
+          limit: ONEIO_ATTRIBUTE_LIMIT,
+        });
+        count(deps.telemetry, 'OversizedAttribute');
+      }
       const result = await deps.relay(message, deadline, started + remainingMs);
       answer = answerFor(result, relayId);
       fields = {
         relayId: answer.kind === 'duplicate' ? answer.relayId : relayId,
         deliveryId: message.deliveryId,
+        ...(message.oneioEndpoint !== undefined && { oneioEndpoint: message.oneioEndpoint }),
         outcome: result.status === 'duplicate' ? `duplicate-of-${result.state}` : result.status,
         attempts: result.attempts,
         ...('lastError' in result && { lastError: result.lastError }),

@@ -24,7 +24,8 @@ export interface ReceiverResponse {
 /** ONEiO's REST receiver. */
 export interface Receiver {
   /**
-   * POSTs one message with a Bearer token: its body byte for byte, and its relay and delivery ids as headers.
+   * POSTs one message with a Bearer token, as `core/delivery/outbound-request.ts` shapes it: its body byte for
+   * byte (or in the envelope), the relay's `X-Relay-*` headers and the forwarded ones, its query on the URL.
    * Resolves with the HTTP status for any HTTP answer; rejects with a `ReceiverNetworkError` when no answer arrived
    * (connection refused/reset, timeout), saying whether the request may have reached ONEiO.
    */

@@ -1,10 +1,11 @@
-/** A message the relay acknowledged but could not deliver yet, or that ONEiO refused (parked). */
-export interface OutboxItem {
-  readonly relayId: string;
-  readonly source: string;
-  readonly deliveryId: string;
-  /** The JSON text to send, exactly as it would have been sent. */
-  readonly body: string;
+import type { OutboundMessage } from '../core/delivery/deliver';
+
+/**
+ * A message the relay acknowledged but could not deliver yet, or that ONEiO refused (parked). It keeps every field
+ * of the message (body, received-at, forwarded headers, query, ONEiO endpoint, envelope), so a retry or a redrive
+ * sends what the first attempt sent, with the same credential pair.
+ */
+export interface OutboxItem extends OutboundMessage {
   readonly state: 'due' | 'parked';
   /** HTTP attempts made so far, in the call and by sweeps. */
   readonly attempts: number;

@@ -28,8 +28,20 @@ export interface TokenRecord {
 export interface TokenStore {
   /** Reads the record; `consistent` asks for a strongly consistent read. */
   read(key: string, options: { consistent: boolean }): Promise<TokenRecord | undefined>;
-  /** Takes the refresh lease if nobody holds an unexpired one. Resolves `false` when another owner holds it. */
-  tryAcquireLease(key: string, lease: TokenLease, now: number): Promise<boolean>;
+  /**
+   * Takes the refresh lease if nobody else holds an unexpired one *and* the stored token is still `readVersion`
+   * (`undefined`: the caller found no token). Resolves `false` otherwise.
+   *
+   * Why the version: a caller decides to refresh on what it read. If another instance refreshed and published in
+   * between, the lease is free again, and without this check the caller would win it and request a second token
+   * to replace one that is brand new.
+   */
+  tryAcquireLease(
+    key: string,
+    lease: TokenLease,
+    now: number,
+    readVersion: string | undefined,
+  ): Promise<boolean>;
   /**
    * Publishes a token only if `owner` still holds the lease (fencing), and releases the lease.
    * Resolves `false` when the lease was lost meanwhile; the token is then not stored.

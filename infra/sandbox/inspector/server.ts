@@ -205,7 +205,8 @@ function routes(deps: InspectorDeps): Record<string, Route> {
         return json(response, 400, { error: `Unknown source ${String(source)}` });
       }
       const sample = signSample(source, declaration, typeof body === 'string' ? { body } : {});
-      json(response, 200, await post(`${deps.url()}/webhooks/${source}`, sample.headers, sample.body));
+      const url = `${deps.url()}/webhooks/${source}${sample.query === '' ? '' : `?${sample.query}`}`;
+      json(response, 200, await post(url, sample.headers, sample.body));
     },
 
     'POST event': async (request, response) => {

@@ -2,10 +2,17 @@ import type { SchemeName, SourceDeclaration } from '../../../functions/relay/cor
 import { basicSigner } from './basic';
 import { githubSigner } from './github';
 import { hmacSha256Signer } from './hmac-sha256';
+import { msgraphSigner } from './msgraph';
+import { msteamsSigner } from './msteams';
+import { pagerdutySigner } from './pagerduty';
+import { slackSigner } from './slack';
 import { standardWebhooksSigner } from './standard-webhooks';
 import { stripeSigner } from './stripe';
+import { tokenSigner } from './token';
 import type { SampleSigner, SignedSample } from './types';
 import { unauthenticatedSigner } from './unauthenticated';
+import { zendeskSigner } from './zendesk';
+import { zoomSigner } from './zoom';
 
 export type { SampleSigner, SignedSample } from './types';
 
@@ -17,6 +24,13 @@ const SIGNERS: Record<SchemeName, SampleSigner> = {
   'hmac-sha256': hmacSha256Signer,
   basic: basicSigner,
   unauthenticated: unauthenticatedSigner,
+  slack: slackSigner,
+  zoom: zoomSigner,
+  zendesk: zendeskSigner,
+  pagerduty: pagerdutySigner,
+  token: tokenSigner,
+  msteams: msteamsSigner,
+  msgraph: msgraphSigner,
 };
 
 export function signerFor(declaration: SourceDeclaration): SampleSigner {
@@ -30,7 +44,12 @@ export function signSample(
   options: { body?: string; secret?: string; nowMs?: number } = {},
 ): SignedSample {
   const signer = signerFor(declaration);
-  const body = options.body ?? signer.sampleBody();
   const secret = options.secret ?? signer.sampleSecret(source);
-  return { headers: signer.sign(body, secret, declaration, options.nowMs ?? Date.now()), body };
+  const unsigned = options.body ?? signer.sampleBody();
+  const body = signer.body?.(unsigned, secret) ?? unsigned;
+  return {
+    headers: signer.sign(body, secret, declaration, options.nowMs ?? Date.now()),
+    body,
+    query: signer.query?.(secret, declaration) ?? '',
+  };
 }

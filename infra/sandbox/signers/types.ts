@@ -1,9 +1,10 @@
 import type { SourceDeclaration } from '../../../functions/relay/core/inbound/source-declaration';
 
-/** A request a sender would make: headers and the exact body bytes they sign. */
+/** A request a sender would make: headers, the exact body bytes they sign, and a query string (without `?`). */
 export interface SignedSample {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  readonly query: string;
 }
 
 /**
@@ -17,4 +18,8 @@ export interface SampleSigner {
   sampleBody(): string;
   /** Headers a sender of this scheme adds to `body`, signed with `secret`, as of `nowMs`. */
   sign(body: string, secret: string, declaration: SourceDeclaration, nowMs: number): Record<string, string>;
+  /** For a scheme whose secret travels in the body (Graph's `clientState`): `body` with the secret in place. */
+  body?(body: string, secret: string): string;
+  /** For a scheme whose secret travels in the URL (a token query parameter): the query string. */
+  query?(secret: string, declaration: SourceDeclaration): string;
 }

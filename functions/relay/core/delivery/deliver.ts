@@ -1,7 +1,12 @@
 import type { Receiver, ReceiverResponse } from '../../ports/oneio';
 import type { SharedToken } from '../../ports/token-store';
 import { fullJitter, type Random, sleep as realSleep } from '../backoff';
-import { ReceiverNetworkError, RelayError } from '../errors';
+import {
+  OneioEndpointUnconfiguredError,
+  ReceiverNetworkError,
+  RelayError,
+  TokenUnavailableError,
+} from '../errors';
 import { classifyStatus, retryAfterMs } from './classify-response';
 
 /** A message ready for ONEiO: the JSON text exactly as it will be sent. */
@@ -15,7 +20,18 @@ export interface OutboundMessage {
   readonly source: string;
   /** The sender's id for the message, or a hash of source and body when it has none (for de-duplication). */
   readonly deliveryId: string;
+  /** The JSON text as accepted: the sender's body byte for byte, or the whole EventBridge event. */
   readonly body: string;
+  /** When the relay first received the message, epoch ms: sent as `X-Relay-Received-At`, the same on every copy. */
+  readonly receivedAt: number;
+  /** Sender headers ONEiO receives as they came (lower-case names); see `core/inbound/forwarded-headers.ts`. */
+  readonly forwardedHeaders?: Readonly<Record<string, string>>;
+  /** Query string appended to the receiver URL (without `?`); see `core/inbound/forwarded-query.ts`. */
+  readonly query?: string;
+  /** The named ONEiO endpoint (credential pair, and so token) to deliver with; absent: the default pair. */
+  readonly oneioEndpoint?: string;
+  /** ONEiO receives the body wrapped in the relay's envelope (`core/delivery/outbound-request.ts`). */
+  readonly envelope?: boolean;
 }
 
 export type DeliveryOutcome =
@@ -38,6 +54,16 @@ export type DeliveryOutcome =
       readonly attempts: number;
       readonly lastError: string;
       readonly httpStatus: number;
+    }
+  /**
+   * The message's ONEiO endpoint has no credential pair in the secret: nothing was sent, and nothing can be until an
+   * operator adds the pair. Not in doubt.
+   */
+  | {
+      readonly status: 'unconfigured';
+      readonly attempts: number;
+      readonly lastError: string;
+      readonly inDoubt: false;
     };
 
 /** The part of the token lifecycle a delivery needs. */
@@ -50,8 +76,15 @@ export interface TokenSource {
   invalidate(failed: SharedToken): Promise<boolean>;
 }
 
+/** The token of each ONEiO endpoint: every credential pair has a token of its own. */
+export interface TokenSources {
+  /** The token source of the named endpoint; `undefined` names the default pair. */
+  forEndpoint(endpoint: string | undefined): TokenSource;
+}
+
 export interface DeliverDeps {
-  readonly tokens: TokenSource;
+  /** Picked by the message's `oneioEndpoint`. */
+  readonly tokens: TokenSources;
   readonly receiver: Receiver;
   /** @default Date.now */
   readonly now?: () => number;
@@ -94,6 +127,7 @@ export async function deliver(
 ): Promise<DeliveryOutcome> {
   const now = deps.now ?? (() => Date.now());
   const sleep = deps.sleep ?? realSleep;
+  const tokens = deps.tokens.forEndpoint(message.oneioEndpoint);
   let attempts = 0;
   let retriedUnauthorized = false;
   let lastError = 'no attempt fitted in the time budget';
@@ -113,7 +147,7 @@ export async function deliver(
 
     let waitAtLeastMs = 0;
     try {
-      const token = await deps.tokens.get(deadline);
+      const token = await tokens.get(deadline);
       // Waiting for a token may have used the budget up: an attempt cut short could still reach ONEiO and then be
       // sent again from the outbox.
       if (deadline - now() < policy.minAttemptMs) return undelivered('no time left after getting a token');
@@ -132,10 +166,14 @@ export async function deliver(
         return { status: 'rejected', attempts, lastError, httpStatus: response.status };
       }
       if (verdict === 'unauthorized') {
-        // A second 401 with a fresh token is not a token problem this call can fix: leave it to a later retry.
-        if (retriedUnauthorized) return undelivered(`${lastError} after a token refresh`);
+        // A second 401 with a fresh token is not a token problem this call can fix: leave it to a later retry. The
+        // token source still hears of it, so this token is not handed out again and repeated refusals are noticed.
+        if (retriedUnauthorized) {
+          await tokens.invalidate(token);
+          return undelivered(`${lastError} after a token refresh`);
+        }
         retriedUnauthorized = true;
-        if (await deps.tokens.invalidate(token)) continue;
+        if (await tokens.invalidate(token)) continue;
         return undelivered(`${lastError}; not retried: ONEiO keeps refusing fresh tokens`);
       }
       const asked = retryAfterMs(response.retryAfter, now());
@@ -147,9 +185,17 @@ export async function deliver(
       }
     } catch (error) {
       if (!(error instanceof RelayError)) throw error;
+      const unconfigured = causeOfType(error, OneioEndpointUnconfiguredError);
+      if (unconfigured) {
+        return { status: 'unconfigured', attempts, lastError: unconfigured.message, inDoubt: false };
+      }
       lastError = error.message;
       if (error instanceof ReceiverNetworkError && error.inDoubt) {
         return { status: 'undelivered', attempts, lastError: `${lastError}; in doubt`, inDoubt: true };
+      }
+      // No token before the deadline (a hold after refused tokens, a backoff): waiting here only delays the answer.
+      if (error instanceof TokenUnavailableError && (error.until ?? 0) > deadline - policy.minAttemptMs) {
+        return undelivered();
       }
     }
 
@@ -164,4 +210,17 @@ export async function deliver(
 
 function describe(response: ReceiverResponse): string {
   return `ONEiO receiver answered ${response.status}`;
+}
+
+/** `error` or one of its causes (a token error wraps what made the refresh fail) when it is a `type`. */
+function causeOfType<T extends Error>(
+  error: unknown,
+  type: abstract new (...args: never[]) => T,
+): T | undefined {
+  let current = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    if (current instanceof type) return current;
+    current = current.cause;
+  }
+  return undefined;
 }

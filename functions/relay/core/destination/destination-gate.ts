@@ -150,6 +150,8 @@ export class DestinationGate {
 
   /** Records what a delivery attempt showed about ONEiO. Never rejects. */
   async record(outcome: DeliveryOutcome): Promise<void> {
+    // No pair for the message's ONEiO endpoint: nothing was sent, and ONEiO's health is neither better nor worse.
+    if (outcome.status === 'unconfigured') return;
     try {
       if (outcome.status === 'undelivered') {
         if (outcome.notBefore !== undefined) await this.backOff(outcome.notBefore);
@@ -181,12 +183,18 @@ export class DestinationGate {
 
   /**
    * Ends this instance's probe with the probe message's outcome: ONEiO answered → closed; otherwise open for another
-   * cool-down (or until ONEiO's `Retry-After`, if later). `lost`: the lease had lapsed (nothing changed).
+   * cool-down (or until ONEiO's `Retry-After`, if later). `lost`: the lease had lapsed, or the probe message has
+   * no credential pair and never reached ONEiO: the breaker stays open and the next sweep probes with another one.
    */
   async endProbe(outcome: DeliveryOutcome): Promise<'closed' | 'reopened' | 'lost'> {
     const now = this.options.now();
     const openForMs = now - (this.state.breaker?.openedAt ?? now);
     try {
+      if (outcome.status === 'unconfigured') {
+        await this.options.store.endProbe(this.options.key, this.owner, { reopenUntil: now });
+        await this.read();
+        return 'lost';
+      }
       if (outcome.status !== 'undelivered') {
         const closed = await this.options.store.endProbe(this.options.key, this.owner, { close: true });
         await this.read();

@@ -65,13 +65,21 @@ function readJson(text: string): BodyVerdict {
 
 function readForm(text: string): BodyVerdict {
   if (text.trim().length === 0) return { ok: false, status: 400, error: 'Body is empty' };
-  const fields: Record<string, string | string[]> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(text)) {
-    const seen = fields[name];
-    // A repeated field (a=1&a=2) keeps every value, in order.
-    fields[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
+  const fields = formFields(text);
   if (Object.keys(fields).length === 0) return { ok: false, status: 400, error: 'Form body has no fields' };
   const parsed = { ...fields };
   return { ok: true, json: JSON.stringify(parsed), parsed };
+}
+
+/**
+ * The fields of `application/x-www-form-urlencoded` text (a form body, or a query string), decoded. A repeated
+ * field (`a=1&a=2`) keeps every value, in order, as a list. No prototype: a field called `__proto__` is a field.
+ */
+export function formFields(text: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(text)) {
+    const seen = fields[name];
+    fields[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return fields;
 }

@@ -32,10 +32,7 @@ export class OutboxSink implements UndeliveredSink {
     const dueAt = parked || options.held ? now : now + this.firstRetryDelay(outcome);
     try {
       await this.outbox.add({
-        relayId: message.relayId,
-        source: message.source,
-        deliveryId: message.deliveryId,
-        body: message.body,
+        ...message,
         state: parked ? 'parked' : 'due',
         attempts: outcome.attempts,
         retries: 0,

@@ -290,14 +290,9 @@ async function deliverOne(
 ): Promise<{ outcome: ItemOutcome; inDoubt?: boolean; delivery: DeliveryOutcome }> {
   const { outbox, now } = deps;
   const { item, claimToken } = one;
-  const message = {
-    relayId: item.relayId,
-    source: item.source,
-    deliveryId: item.deliveryId,
-    body: item.body,
-  };
   const deadline = Math.min(now() + ITEM_DELIVERY_MS, sweepDeadline - (ITEM_BUDGET_MS - ITEM_DELIVERY_MS));
-  const delivery = await deliver(message, deadline, deps, deps.retryPolicy);
+  // The item is the message as it was kept: the same URL, headers, body and credential pair as the first attempt.
+  const delivery = await deliver(item, deadline, deps, deps.retryPolicy);
   const attempts = item.attempts + delivery.attempts;
   if (delivery.status === 'delivered') {
     const removed = await outbox.remove(item.relayId, claimToken);

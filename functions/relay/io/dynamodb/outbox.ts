@@ -8,6 +8,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../contract';
+import type { OutboundMessage } from '../../core/delivery/deliver';
 import type { Outbox, OutboxItem, QueuedEntry, QueueSummary } from '../../ports/outbox';
 import { conditionalWrite } from './conditional-write';
 import { checkShardCount, outboxShard, shardPartition } from './outbox-shards';
@@ -488,6 +489,7 @@ export class DynamoDbOutbox implements Outbox {
       firstSeenAt: item.firstSeenAt,
       lastError: item.lastError,
       ...payload,
+      ...messageAttributes(item),
     };
   }
 }
@@ -503,6 +505,39 @@ function toEntry(attributes: Record<string, unknown>): QueuedEntry {
     relayId: String(attributes[PK]).slice(KEY_PREFIX.length),
     dueAt: Number(attributes[DUE_AT] ?? 0),
     firstSeenAt: Number(attributes.firstSeenAt ?? 0),
+  };
+}
+
+/**
+ * What ONEiO is to receive besides the body, so every retry sends the same URL, headers and token pair. Absent
+ * values are left out: an item keeps the shape it had before these fields existed.
+ */
+function messageAttributes(item: OutboxItem): Record<string, unknown> {
+  return {
+    receivedAt: item.receivedAt,
+    ...(item.forwardedHeaders !== undefined &&
+      Object.keys(item.forwardedHeaders).length > 0 && { forwardedHeaders: { ...item.forwardedHeaders } }),
+    ...(item.query !== undefined && item.query !== '' && { query: item.query }),
+    ...(item.oneioEndpoint !== undefined && { oneioEndpoint: item.oneioEndpoint }),
+    ...(item.envelope === true && { envelope: true }),
+  };
+}
+
+/** The message fields of an item; an item written before they existed was received when first seen. */
+function messageFields(
+  attributes: Record<string, unknown>,
+): Omit<OutboundMessage, 'relayId' | 'source' | 'deliveryId' | 'body'> {
+  const headers = attributes.forwardedHeaders;
+  const stringHeaders =
+    typeof headers === 'object' && headers !== null
+      ? Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+      : [];
+  return {
+    receivedAt: Number(attributes.receivedAt ?? attributes.firstSeenAt ?? 0),
+    ...(stringHeaders.length > 0 && { forwardedHeaders: Object.fromEntries(stringHeaders) }),
+    ...(typeof attributes.query === 'string' && attributes.query !== '' && { query: attributes.query }),
+    ...(typeof attributes.oneioEndpoint === 'string' && { oneioEndpoint: attributes.oneioEndpoint }),
+    ...(attributes.envelope === true && { envelope: true }),
   };
 }
 
@@ -523,5 +558,6 @@ function fromAttributes(attributes: Record<string, unknown>): OutboxItem {
     firstSeenAt: Number(attributes.firstSeenAt ?? 0),
     dueAt: Number(attributes[DUE_AT] ?? 0),
     lastError: String(attributes.lastError ?? ''),
+    ...messageFields(attributes),
   };
 }

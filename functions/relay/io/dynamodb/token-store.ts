@@ -65,18 +65,28 @@ export class DynamoDbTokenStore implements TokenStore {
     return { ...(token && { token }), ...(lease && { lease }) };
   }
 
-  async tryAcquireLease(key: string, lease: TokenLease, now: number): Promise<boolean> {
+  async tryAcquireLease(
+    key: string,
+    lease: TokenLease,
+    now: number,
+    readVersion: string | undefined,
+  ): Promise<boolean> {
     return this.conditional({
       TableName: this.tableName,
       Key: { [PK]: key },
       UpdateExpression: 'SET #leaseOwner = :owner, #leaseUntil = :until, #ttl = :ttl',
-      ConditionExpression: 'attribute_not_exists(#leaseUntil) OR #leaseUntil <= :now OR #leaseOwner = :owner',
-      ExpressionAttributeNames: pick('#leaseOwner', '#leaseUntil', '#ttl'),
+      // The lease is free (or already ours: an SDK retry of this very write), and nobody published a token since the
+      // caller read the item.
+      ConditionExpression:
+        '(attribute_not_exists(#leaseUntil) OR #leaseUntil <= :now OR #leaseOwner = :owner) AND ' +
+        (readVersion === undefined ? 'attribute_not_exists(#version)' : '#version = :readVersion'),
+      ExpressionAttributeNames: pick('#leaseOwner', '#leaseUntil', '#ttl', '#version'),
       ExpressionAttributeValues: {
         ':owner': lease.owner,
         ':until': lease.until,
         ':now': now,
         ':ttl': ttlSeconds(lease.until),
+        ...(readVersion !== undefined && { ':readVersion': readVersion }),
       },
     });
   }

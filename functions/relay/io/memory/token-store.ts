@@ -15,11 +15,17 @@ export class InMemoryTokenStore implements TokenStore {
     return record ? { ...record } : undefined;
   }
 
-  async tryAcquireLease(key: string, lease: TokenLease, now: number): Promise<boolean> {
+  async tryAcquireLease(
+    key: string,
+    lease: TokenLease,
+    now: number,
+    readVersion: string | undefined,
+  ): Promise<boolean> {
     this.calls.tryAcquireLease++;
     const record = this.records.get(key) ?? {};
     const held = record.lease;
     if (held && held.until > now && held.owner !== lease.owner) return false;
+    if (record.token?.version !== readVersion) return false;
     this.records.set(key, { ...record, lease });
     return true;
   }

@@ -1,13 +1,9 @@
 import { type Dispatcher, request } from 'undici';
 import type { OutboundMessage } from '../../core/delivery/deliver';
+import { outboundRequest } from '../../core/delivery/outbound-request';
 import { ReceiverNetworkError } from '../../core/errors';
 import type { Receiver, ReceiverResponse } from '../../ports/oneio';
 import { errorCode } from '../error-code';
-
-/** Header carrying the relay id: the same on every copy of one message, so ONEiO or a person can tell copies apart. */
-export const MESSAGE_ID_HEADER = 'x-relay-message-id';
-/** Header carrying the sender's delivery id (or the hash the relay de-duplicates by). */
-export const DELIVERY_ID_HEADER = 'x-relay-delivery-id';
 
 /**
  * Failures that happen before a request can have reached ONEiO: no connection was ever made. Anything else (a
@@ -22,7 +18,10 @@ const NEVER_SENT = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** ONEiO's REST receiver: one POST per message, Bearer token, JSON body passed through untouched. */
+/**
+ * ONEiO's REST receiver: one POST per message, Bearer token, the body passed through untouched (or wrapped in the
+ * relay's envelope), the relay's metadata and the forwarded sender headers, the sender's query on the URL.
+ */
 export class OneioReceiver implements Receiver {
   constructor(
     private readonly url: string,
@@ -34,17 +33,18 @@ export class OneioReceiver implements Receiver {
     accessToken: string,
     options: { signal?: AbortSignal },
   ): Promise<ReceiverResponse> {
+    const outbound = outboundRequest(message, this.url);
     try {
-      const response = await request(this.url, {
+      const response = await request(outbound.url, {
         method: 'POST',
         dispatcher: this.dispatcher,
+        // Ours last: no forwarded header can stand in for them (none is ever named so, see outboundRequest).
         headers: {
+          ...outbound.headers,
           authorization: `Bearer ${accessToken}`,
           'content-type': 'application/json',
-          [MESSAGE_ID_HEADER]: message.relayId,
-          [DELIVERY_ID_HEADER]: message.deliveryId,
         },
-        body: message.body,
+        body: outbound.body,
         ...(options.signal && { signal: options.signal }),
       });
       // The answer body is not used, but it must be consumed for the connection to return to the keep-alive pool.

@@ -78,6 +78,7 @@ function renderActivity() {
         {
           'data-id': entry.id,
           'data-outcome': latest,
+          'data-environment': entry.environment ?? '',
           className: entry.id === state.selected ? 'selected' : '',
           onclick: () => select(entry.id),
         },

@@ -18,12 +18,19 @@ const BODY = '{"id":"evt_1","marker":"BODY-MARKER-7f3a"}';
 const SECRET = 'SECRET-MARKER-c41d';
 const SW_SECRET = `whsec_${Buffer.from(SECRET).toString('base64')}`;
 
+const ISO_NOW = new Date(NOW).toISOString().replace('.000Z', 'Z');
+const TEAMS_SECRET = Buffer.from(SECRET).toString('base64');
+const GRAPH_BODY = `{"value":[{"clientState":"${SECRET}","resource":"BODY-MARKER-7f3a"}]}`;
+
 function hexHmac(body: string): string {
   return createHmac('sha256', SECRET).update(body).digest('hex');
 }
 
-/** A correctly signed request and the secret for each scheme. */
-const signed: Record<SourceDeclaration['scheme'], { headers: Record<string, string>; secret: string }> = {
+/** A correctly signed request and the secret for each scheme (and its own body where the scheme needs one). */
+const signed: Record<
+  SourceDeclaration['scheme'],
+  { headers: Record<string, string>; secret: string; body?: string }
+> = {
   github: { headers: { 'x-hub-signature-256': `sha256=${hexHmac(BODY)}` }, secret: SECRET },
   'standard-webhooks': {
     headers: {
@@ -49,6 +56,36 @@ const signed: Record<SourceDeclaration['scheme'], { headers: Record<string, stri
     secret: `relay:${SECRET}`,
   },
   unauthenticated: { headers: {}, secret: SECRET },
+  slack: {
+    headers: {
+      'x-slack-request-timestamp': String(SECONDS),
+      'x-slack-signature': `v0=${hexHmac(`v0:${SECONDS}:${BODY}`)}`,
+    },
+    secret: SECRET,
+  },
+  zoom: {
+    headers: {
+      'x-zm-request-timestamp': String(SECONDS),
+      'x-zm-signature': `v0=${hexHmac(`v0:${SECONDS}:${BODY}`)}`,
+    },
+    secret: SECRET,
+  },
+  zendesk: {
+    headers: {
+      'x-zendesk-webhook-signature-timestamp': ISO_NOW,
+      'x-zendesk-webhook-signature': createHmac('sha256', SECRET)
+        .update(`${ISO_NOW}${BODY}`)
+        .digest('base64'),
+    },
+    secret: SECRET,
+  },
+  pagerduty: { headers: { 'x-pagerduty-signature': `v1=${hexHmac(BODY)}` }, secret: SECRET },
+  token: { headers: { 'x-gitlab-token': SECRET }, secret: SECRET },
+  msteams: {
+    headers: { authorization: `HMAC ${createHmac('sha256', SECRET).update(BODY).digest('base64')}` },
+    secret: TEAMS_SECRET,
+  },
+  msgraph: { headers: {}, secret: SECRET, body: GRAPH_BODY },
 };
 
 const declarations: readonly SourceDeclaration[] = [
@@ -58,6 +95,13 @@ const declarations: readonly SourceDeclaration[] = [
   { scheme: 'hmac-sha256', header: 'X-Signature', encoding: 'hex' },
   { scheme: 'basic' },
   { scheme: 'unauthenticated' },
+  { scheme: 'slack' },
+  { scheme: 'zoom' },
+  { scheme: 'zendesk' },
+  { scheme: 'pagerduty' },
+  { scheme: 'token', header: 'X-Gitlab-Token' },
+  { scheme: 'msteams' },
+  { scheme: 'msgraph' },
 ];
 
 function request(headers: Record<string, string>, sourceIp?: string, body = BODY): InboundRequest {
@@ -71,10 +115,10 @@ describe('verifierFor', () => {
     'builds a working %s verifier',
     (scheme, declaration) => {
       // Prepare
-      const { headers, secret } = signed[scheme];
+      const { headers, secret, body } = signed[scheme];
 
       // Act
-      const verdict = verifierFor(declaration).verify(request(headers), [secret], NOW);
+      const verdict = verifierFor(declaration).verify(request(headers, undefined, body), [secret], NOW);
 
       // Assess
       expect(verdict.ok).toBe(true);
@@ -178,6 +222,80 @@ describe('verifierFor', () => {
     expect(() => verifierFor({ scheme: 'github', allowCidrs: ['192.0.2.0/33'] })).toThrow('192.0.2.0/33');
   });
 
+  describe('oktaVerification', () => {
+    const okta = verifierFor({ scheme: 'token', header: 'Authorization', oktaVerification: true });
+    const get = (headers: Record<string, string>): InboundRequest => ({
+      headers,
+      body: Buffer.alloc(0),
+      method: 'GET',
+    });
+
+    it('answers the verification GET once the authorization header holds', () => {
+      // Act
+      const verdict = okta.verify(
+        get({ authorization: SECRET, 'x-okta-verification-challenge': 'challenge-value' }),
+        [SECRET],
+        NOW,
+      );
+
+      // Assess
+      expect(verdict).toEqual({
+        ok: true,
+        handshake: {
+          kind: 'okta-verification',
+          contentType: 'application/json',
+          body: '{"verification":"challenge-value"}',
+        },
+      });
+    });
+
+    it('refuses the verification GET with a wrong authorization header', () => {
+      // Act
+      const verdict = okta.verify(
+        get({ authorization: 'guess', 'x-okta-verification-challenge': 'challenge-value' }),
+        [SECRET],
+        NOW,
+      );
+
+      // Assess
+      expect(verdict).toEqual({ ok: false, reason: 'bad_signature' });
+    });
+
+    it('refuses a GET without a challenge, however well authorised', () => {
+      // Act
+      const verdict = okta.verify(get({ authorization: SECRET }), [SECRET], NOW);
+
+      // Assess
+      expect(verdict).toEqual({ ok: false, reason: 'missing_header' });
+    });
+
+    it('checks an event POST as the scheme does, challenge header or not', () => {
+      // Act
+      const event = okta.verify(request({ authorization: SECRET }), [SECRET], NOW);
+      const withChallenge = okta.verify(
+        request({ authorization: SECRET, 'x-okta-verification-challenge': 'x' }),
+        [SECRET],
+        NOW,
+      );
+
+      // Assess
+      expect(event).toEqual({ ok: true });
+      expect(withChallenge).toEqual({ ok: true });
+    });
+
+    it('answers no GET for a source that does not declare it', () => {
+      // Act
+      const verdict = verifierFor({ scheme: 'token', header: 'Authorization' }).verify(
+        get({ authorization: SECRET, 'x-okta-verification-challenge': 'challenge-value' }),
+        [SECRET],
+        NOW,
+      );
+
+      // Assess: the scheme accepts the credentials, but there is no handshake to answer (the gate answers 404).
+      expect(verdict).toEqual({ ok: true });
+    });
+  });
+
   describe('rejections', () => {
     const reasons: readonly RejectReason[] = [
       'missing_header',
@@ -194,12 +312,12 @@ describe('verifierFor', () => {
       'carry only a reason code, never the secret, signature or body (%s)',
       (scheme, declaration) => {
         // Prepare: a wrong secret, a tampered body, a stale clock, an outsider's IP.
-        const { headers, secret } = signed[scheme];
+        const { headers, secret, body = BODY } = signed[scheme];
         const cases: Array<[InboundRequest, readonly string[], number]> = [
-          [request(headers), [`${secret}x`, 'another'], NOW],
-          [request(headers, undefined, `${BODY} `), [secret], NOW],
-          [request(headers), [secret], NOW + 3_600_000],
-          [request(headers), [], NOW],
+          [request(headers, undefined, body), [`${secret}x`, 'another'], NOW],
+          [request(headers, undefined, `${body} `), [secret], NOW],
+          [request(headers, undefined, body), [secret], NOW + 3_600_000],
+          [request(headers, undefined, body), [], NOW],
         ];
         const guarded = verifierFor({ ...declaration, allowCidrs: ['192.0.2.0/24'] });
         const sensitive = [SECRET, secret, 'BODY-MARKER', ...Object.values(headers)];
@@ -207,7 +325,7 @@ describe('verifierFor', () => {
         // Act
         const verdicts = [
           ...cases.map(([req, secrets, now]) => verifierFor(declaration).verify(req, secrets, now)),
-          guarded.verify(request(headers, '203.0.113.9'), [secret], NOW),
+          guarded.verify(request(headers, '203.0.113.9', body), [secret], NOW),
         ].filter((v) => !v.ok);
 
         // Assess

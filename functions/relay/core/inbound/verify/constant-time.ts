@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Compares two byte strings in time that depends only on their length.
@@ -23,4 +23,33 @@ export function anyEqual(expected: readonly Uint8Array[], candidates: readonly U
     }
   }
   return found;
+}
+
+/**
+ * The index of the first expected digest that equals any candidate, or -1. Like {@link anyEqual}, every pair is
+ * compared, so the time taken does not depend on where the match is. For schemes whose answer depends on which
+ * secret matched (Zoom's handshake is keyed with it).
+ */
+export function matchingIndex(expected: readonly Uint8Array[], candidates: readonly Uint8Array[]): number {
+  let index = -1;
+  expected.forEach((e, i) => {
+    let matched = false;
+    for (const c of candidates) matched = constantTimeEqual(e, c) || matched;
+    if (matched && index < 0) index = i;
+  });
+  return index;
+}
+
+/**
+ * True when `value` equals any of `secrets` (static tokens, `user:password`, Graph's clientState). Both sides are
+ * compared as SHA-256 digests, so the comparison takes the same time whatever their lengths and contents. Empty
+ * secrets never match.
+ */
+export function equalsAnySecret(secrets: readonly string[], value: string | Buffer): boolean {
+  const expected = secrets.filter((s) => s.length > 0).map(sha256);
+  return expected.length > 0 && anyEqual(expected, [sha256(value)]);
+}
+
+function sha256(value: string | Buffer): Buffer {
+  return createHash('sha256').update(value).digest();
 }

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { anyEqual } from './constant-time';
 import { deliveryIdFrom } from './delivery-id';
+import { jsonObject } from './json-body';
 import { headerValue } from './request-header';
 import { decodeHexSha256 } from './signature-encoding';
 import { checkedTolerance, parseTimestamp, timestampProblem } from './timestamp-tolerance';
@@ -66,12 +67,5 @@ function parseHeader(header: string): { timestamp: string; signatures: Buffer[] 
 
 /** The event id, or `undefined` (the caller then hashes the body) when the body is not a JSON event. */
 function eventId(body: Buffer): string | undefined {
-  try {
-    const event: unknown = JSON.parse(body.toString('utf8'));
-    return typeof event === 'object' && event !== null && 'id' in event
-      ? deliveryIdFrom(event.id)
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  return deliveryIdFrom(jsonObject(body)?.id);
 }

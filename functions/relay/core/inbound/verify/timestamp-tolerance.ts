@@ -18,6 +18,21 @@ export function parseTimestamp(
   return { seconds, text: String(seconds) };
 }
 
+/** An instant in UTC as ISO 8601 (`2021-07-25T10:00:00Z`, milliseconds allowed), as Zendesk sends it. */
+const ISO_UTC = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+
+/**
+ * Parses an ISO 8601 UTC timestamp into whole seconds since the epoch. A date that does not exist (`02-30`) is
+ * refused rather than rolled over into the next month.
+ */
+export function parseIsoTimestamp(value: string): number | undefined {
+  const date = ISO_UTC.exec(value)?.[1];
+  const ms = Date.parse(value);
+  if (date === undefined || Number.isNaN(ms) || !new Date(ms).toISOString().startsWith(date))
+    return undefined;
+  return Math.floor(ms / 1000);
+}
+
 /**
  * Checks a timestamp against the clock, in both directions. The boundary is inclusive, as in the official
  * libraries: exactly `toleranceSeconds` old (or ahead) is still accepted.
