@@ -140,6 +140,20 @@ export class RelayDashboard extends Construct {
     );
     this.dashboard.addWidgets(
       graph(
+        'ONEiO breaker and pause, as each sweep saw them',
+        [relay('BreakerOpenAge', 'breaker open for (s)', 'Maximum')],
+        { right: [relay('DeliveriesPaused', 'paused (1)', 'Maximum')] },
+      ),
+      graph('ONEiO backoff and breaker changes (per 5 min)', [
+        relay('BackoffStarted', 'ONEiO asked to wait (Retry-After)'),
+        relay('BreakerOpened', 'breaker opened'),
+        relay('BreakerReopened', 'probe failed, open again'),
+        relay('BreakerClosed', 'probe delivered, closed'),
+        relay('DestinationStateUnavailable', 'destination state unavailable'),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
         'Relay function: invocations, errors, throttles (per 5 min)',
         [props.handler.metricInvocations({ period: PERIOD, statistic: 'Sum', label: 'invocations' })],
         {

@@ -86,6 +86,8 @@ describe('dashboard', () => {
       'Outbox: oldest due message and parked messages',
       'Outbox sweeps (per 5 min)',
       'Deliveries in doubt (per 5 min)',
+      'ONEiO breaker and pause, as each sweep saw them',
+      'ONEiO backoff and breaker changes (per 5 min)',
       'Relay function: invocations, errors, throttles (per 5 min)',
       'Relay function: concurrency and duration',
     ]);
@@ -127,6 +129,13 @@ describe('dashboard', () => {
           'OutboxParked',
           'OutboxSweepHeartbeat',
           'DeliveryInDoubt',
+          'BreakerOpenAge',
+          'DeliveriesPaused',
+          'BackoffStarted',
+          'BreakerOpened',
+          'BreakerReopened',
+          'BreakerClosed',
+          'DestinationStateUnavailable',
         ]),
       );
       for (const { row } of rows) expect(row.slice(2)).toEqual(['service', `oneio-relay-${name}`]);

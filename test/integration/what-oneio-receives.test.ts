@@ -1,7 +1,7 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { ENV, SWEEP_EVENT } from '../../functions/relay/contract';
+import { DESTINATION_KEY, ENV, SWEEP_EVENT, TABLE } from '../../functions/relay/contract';
 import { DynamoDbOutbox } from '../../functions/relay/io/dynamodb/outbox';
 import type { ReceiverRequest } from '../../infra/local/oneio-emulator';
 import { createTestTable } from '../support/dynamodb';
@@ -61,10 +61,15 @@ function sameOnEveryCopy(request: ReceiverRequest | undefined) {
 describe('what ONEiO receives', () => {
   let fleet: Fleet;
   let outbox: DynamoDbOutbox;
+  let forgetBackoff: () => Promise<unknown>;
 
   beforeAll(async () => {
     const { client, tableName } = await createTestTable();
-    outbox = new DynamoDbOutbox(DynamoDBDocumentClient.from(client), tableName);
+    const documents = DynamoDBDocumentClient.from(client);
+    outbox = new DynamoDbOutbox(documents, tableName);
+    // ONEiO's Retry-After holds the whole fleet (the table's destination record); each test starts without one.
+    forgetBackoff = () =>
+      documents.send(new DeleteCommand({ TableName: tableName, Key: { [TABLE.partitionKey]: DESTINATION_KEY } }));
     fleet = await startFleet({
       dynamodbEndpoint: inject('dynamodbEndpoint'),
       tableName,
@@ -77,8 +82,9 @@ describe('what ONEiO receives', () => {
     );
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     vi.useRealTimers();
+    await forgetBackoff();
   });
 
   afterAll(() => fleet.close());
@@ -186,9 +192,9 @@ describe('what ONEiO receives', () => {
     const response = await handle(event, lambdaContext());
     expect(response?.statusCode).toBe(202);
 
-    // Act: a sweep, in another execution environment, once the item is due
+    // Act: a sweep, in another execution environment, once the item is due and ONEiO's Retry-After (600 s) is over
     vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(Date.now() + 3 * 60_000);
+    vi.setSystemTime(Date.now() + 11 * 60_000);
     await (await fleet.coldStart())(SWEEP_EVENT, lambdaContext());
 
     // Assess

@@ -80,7 +80,12 @@ describe.each([
 
     // Assess: a fresh retry window, the same message
     const [redriven] = await outbox.due(NOW + 86_400_000, 10);
-    expect(redriven).toMatchObject({ ...FULL, receivedAt: NOW - 1_250, firstSeenAt: NOW + 86_400_000 });
+    expect(redriven).toMatchObject({ relayId: 'r1', firstSeenAt: NOW + 86_400_000 });
+    expect(await outbox.get('r1')).toMatchObject({
+      ...FULL,
+      receivedAt: NOW - 1_250,
+      firstSeenAt: NOW + 86_400_000,
+    });
   });
 
   it('leaves them out of an item that has none', async () => {

@@ -93,7 +93,8 @@ describe('pause and resume through the CLI, against the sandbox', () => {
     const resumed = await cli('resume', '--sandbox');
     const resumedAt = Date.now();
     await sweep();
-    await sandbox.waitFor(new RegExp(`\\[oneio\\] message \\d+ received .*\\n.*${marker}`));
+    // The emulator prints the request line, the headers ONEiO got, then the body.
+    await sandbox.waitFor(new RegExp(`\\[oneio\\] message \\d+ received .*\\n.*\\n.*${marker}`));
     // A warm execution environment sees the resume once its cached state is 5 s old.
     await sleep(Math.max(0, resumedAt + 5_100 - Date.now()));
     const afterResume = await send(randomUUID());
