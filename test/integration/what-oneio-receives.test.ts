@@ -69,7 +69,9 @@ describe('what ONEiO receives', () => {
     outbox = new DynamoDbOutbox(documents, tableName);
     // ONEiO's Retry-After holds the whole fleet (the table's destination record); each test starts without one.
     forgetBackoff = () =>
-      documents.send(new DeleteCommand({ TableName: tableName, Key: { [TABLE.partitionKey]: DESTINATION_KEY } }));
+      documents.send(
+        new DeleteCommand({ TableName: tableName, Key: { [TABLE.partitionKey]: DESTINATION_KEY } }),
+      );
     fleet = await startFleet({
       dynamodbEndpoint: inject('dynamodbEndpoint'),
       tableName,
