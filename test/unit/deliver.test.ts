@@ -142,7 +142,7 @@ describe('deliver', () => {
     expect(outcome.attempts).toBe(2);
     expect(receiver.requests.map((r) => r.accessToken)).toEqual(['token-1', 'token-2']);
     expect(tokens.invalidated).toEqual([FakeTokenSource.token(1), FakeTokenSource.token(2)]);
-    expect(outcome).toMatchObject({ lastError: expect.stringContaining('401') });
+    expect(outcome).toMatchObject({ lastError: expect.stringContaining('401'), credentialsRefused: true });
   });
 
   it('does not refresh a second time when a 401 follows a transient failure after the first refresh', async () => {
@@ -550,6 +550,7 @@ describe('deliver', () => {
     expect(outcome).toMatchObject({
       status: 'undelivered',
       inDoubt: false,
+      credentialsRefused: true,
       lastError: expect.stringContaining('ONEiO keeps refusing fresh tokens'),
     });
   });

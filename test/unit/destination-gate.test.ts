@@ -17,6 +17,14 @@ const UNCONFIGURED: DeliveryOutcome = {
   lastError: 'The credentials secret holds no credentials for ONEiO endpoint "itsm"',
   inDoubt: false,
 };
+/** ONEiO's receiver answered 401 to a fresh token: up, but refusing this credential pair. */
+const PAIR_REFUSED: DeliveryOutcome = {
+  status: 'undelivered',
+  attempts: 2,
+  lastError: 'ONEiO receiver answered 401 after a token refresh',
+  inDoubt: false,
+  credentialsRefused: true,
+};
 const FAILED: DeliveryOutcome = {
   status: 'undelivered',
   attempts: 3,
@@ -201,6 +209,39 @@ describe('DestinationGate', () => {
     expect(next).toEqual({ kind: 'probe' });
     expect(await sweep.hold()).toMatchObject({ reason: 'breaker' });
     expect(events.filter((e) => !e.startsWith('backoff'))).toEqual(['opened after 3']);
+  });
+
+  it('takes a 401 to a fresh token as ONEiO answering: one refused credential pair opens no breaker', async () => {
+    // Prepare: two failures in a row, one short of the threshold
+    const { store, gates, events } = fleet(1);
+    const [gate] = gates as [DestinationGate];
+    await gate.record(FAILED);
+    await gate.record(FAILED);
+
+    // Act: an endpoint whose pair ONEiO refuses, many times over
+    for (let i = 0; i < 5; i++) await gate.record(PAIR_REFUSED);
+
+    // Assess
+    expect((await store.read(KEY)).failures).toBe(0);
+    expect(await gate.hold()).toBeUndefined();
+    expect(events).toEqual([]);
+  });
+
+  it('closes the breaker on a probe that ONEiO answered with 401: the receiver is up', async () => {
+    // Prepare
+    const { clock, gates, events } = fleet(1);
+    const [sweep] = gates as [DestinationGate];
+    for (let i = 0; i < 3; i++) await sweep.record(FAILED);
+    clock.advance(60_000);
+    await sweep.planSweep();
+    await sweep.tryProbe();
+
+    // Act
+    const ended = await sweep.endProbe(PAIR_REFUSED);
+
+    // Assess
+    expect(ended).toBe('closed');
+    expect(events).toEqual(['opened after 3', 'closed']);
   });
 
   it('lets a pause outrank the breaker and the backoff, and end by itself at its time', async () => {

@@ -39,7 +39,8 @@ export type DeliveryOutcome =
   /**
    * Still failing when the budget ran out; worth trying again later. `inDoubt`: the last attempt's answer never
    * came (timeout, reset), so ONEiO may have taken the message and may still be working on it. `notBefore`: ONEiO
-   * asked (`Retry-After`) not to be sent anything before this time, epoch ms.
+   * asked (`Retry-After`) not to be sent anything before this time, epoch ms. `credentialsRefused`: ONEiO's receiver
+   * answered `401` to a fresh token: it is up, but refuses this credential pair (see the token refusals hold).
    */
   | {
       readonly status: 'undelivered';
@@ -47,6 +48,7 @@ export type DeliveryOutcome =
       readonly lastError: string;
       readonly inDoubt: boolean;
       readonly notBefore?: number;
+      readonly credentialsRefused?: true;
     }
   /** ONEiO refused this message (a 4xx other than 401): trying it again unchanged will not help. */
   | {
@@ -133,13 +135,14 @@ export async function deliver(
   let lastError = 'no attempt fitted in the time budget';
   /** The latest time ONEiO asked to wait until. */
   let askedUntil = 0;
-  const undelivered = (why = lastError) =>
+  const undelivered = (why = lastError, credentialsRefused = false) =>
     ({
       status: 'undelivered',
       attempts,
       lastError: why,
       inDoubt: false,
       ...(askedUntil > now() && { notBefore: askedUntil }),
+      ...(credentialsRefused && { credentialsRefused: true as const }),
     }) as const;
 
   for (let retry = 0; ; retry++) {
@@ -170,11 +173,11 @@ export async function deliver(
         // token source still hears of it, so this token is not handed out again and repeated refusals are noticed.
         if (retriedUnauthorized) {
           await tokens.invalidate(token);
-          return undelivered(`${lastError} after a token refresh`);
+          return undelivered(`${lastError} after a token refresh`, true);
         }
         retriedUnauthorized = true;
         if (await tokens.invalidate(token)) continue;
-        return undelivered(`${lastError}; not retried: ONEiO keeps refusing fresh tokens`);
+        return undelivered(`${lastError}; not retried: ONEiO keeps refusing fresh tokens`, true);
       }
       const asked = retryAfterMs(response.retryAfter, now());
       if (asked !== undefined) {

@@ -153,12 +153,14 @@ export class DestinationGate {
     // No pair for the message's ONEiO endpoint: nothing was sent, and ONEiO's health is neither better nor worse.
     if (outcome.status === 'unconfigured') return;
     try {
-      if (outcome.status === 'undelivered') {
+      if (outcome.status === 'undelivered' && outcome.credentialsRefused !== true) {
         if (outcome.notBefore !== undefined) await this.backOff(outcome.notBefore);
         // No attempt reached ONEiO (no token, no time): it tells nothing about the receiver.
         if (outcome.attempts > 0) await this.failed();
       } else if (this.state.failures > 0) {
-        // ONEiO answered (accepted, or refused this one message): the run of failures is over.
+        // ONEiO answered (accepted, refused this one message, or refused one credential pair with a 401, which the
+        // token refusals hold deals with): the run of failures is over. One disabled ONEiO endpoint must not open
+        // the breaker for the messages of every other endpoint.
         this.remember(await this.options.store.resetFailures(this.options.key));
       }
     } catch (error) {
@@ -195,7 +197,7 @@ export class DestinationGate {
         await this.read();
         return 'lost';
       }
-      if (outcome.status !== 'undelivered') {
+      if (outcome.status !== 'undelivered' || outcome.credentialsRefused === true) {
         const closed = await this.options.store.endProbe(this.options.key, this.owner, { close: true });
         await this.read();
         if (!closed) return 'lost';
