@@ -3,7 +3,13 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DestinationGate } from '../../functions/relay/core/destination/destination-gate';
 import { DynamoDbDestinationStore } from '../../functions/relay/io/dynamodb/destination-store';
 import { CLEAR_STATE } from '../../functions/relay/ports/destination-store';
-import { dynamoDbRequest, type FaultProxy, type ProxyRule, startFaultProxy } from '../faults/fault-proxy';
+import {
+  DYNAMODB_THROTTLED,
+  dynamoDbRequest,
+  type FaultProxy,
+  type ProxyRule,
+  startFaultProxy,
+} from '../faults/fault-proxy';
 import { createTestTable, relayDocumentClient } from '../support/dynamodb';
 
 const KEY = 'destination#oneio-receiver';
@@ -130,6 +136,80 @@ describe('DynamoDbDestinationStore (DynamoDB Local)', () => {
     expect(events).toEqual(['opened']);
     expect(bStale).toBeUndefined();
     expect(bFresh).toMatchObject({ reason: 'breaker', until: NOW + 60_000 });
+  });
+});
+
+/**
+ * The first half of DynamoDB faults: every call on the destination item fails before doing anything (throttled, and
+ * the connection reset before the request reached DynamoDB). Deliveries must go on as the last known state says,
+ * the store unchanged, each failure reported.
+ */
+describe('DestinationGate over DynamoDB when DynamoDB fails before doing anything', () => {
+  let direct: DynamoDbDestinationStore;
+  let proxy: FaultProxy;
+  let gate: DestinationGate;
+  let now: number;
+  const unavailable: string[] = [];
+
+  beforeEach(async () => {
+    const { client, tableName } = await createTestTable();
+    proxy = await startFaultProxy(inject('dynamodbEndpoint'));
+    direct = new DynamoDbDestinationStore(DynamoDBDocumentClient.from(client), tableName);
+    now = NOW;
+    unavailable.length = 0;
+    gate = new DestinationGate({
+      store: new DynamoDbDestinationStore(relayDocumentClient(proxy.url), tableName),
+      key: KEY,
+      policy: { threshold: 2, coolDownMs: 60_000 },
+      now: () => now,
+      events: { stateUnavailable: (error) => unavailable.push(error.name) },
+    });
+  });
+
+  afterEach(() => proxy.close());
+
+  const failing =
+    (answer: 'reset' | typeof DYNAMODB_THROTTLED): ProxyRule =>
+    (request, body) =>
+      dynamoDbRequest(request, body).pk === KEY ? answer : 'pass';
+
+  it.each([
+    ['throttled', DYNAMODB_THROTTLED],
+    ['reset before it arrived', 'reset'],
+  ] as const)(
+    'delivers as the last known state says when every call is %s, changing nothing',
+    async (_, answer) => {
+      // Prepare: the breaker opened while DynamoDB worked, and this gate saw it
+      for (let i = 0; i < 2; i++) {
+        await gate.record({ status: 'undelivered', attempts: 1, lastError: '503', inDoubt: false });
+      }
+      const before = await direct.read(KEY);
+      proxy.setRule(failing(answer));
+
+      // Act: the cached state runs out; reads and writes fail
+      now += 5_000;
+      const held = await gate.hold();
+      await gate.record({ status: 'undelivered', attempts: 1, lastError: '503', inDoubt: false });
+      await gate.record({ status: 'delivered', attempts: 1 });
+      now += 60_000;
+      const afterCoolDown = await gate.hold();
+
+      // Assess
+      expect(held).toMatchObject({ reason: 'breaker' });
+      expect(afterCoolDown).toMatchObject({ reason: 'breaker' });
+      expect(proxy.faults).toBeGreaterThan(0);
+      expect(unavailable.length).toBeGreaterThan(0);
+      expect(await direct.read(KEY)).toEqual(before);
+    },
+  );
+
+  it('delivers when it never read the state: a DynamoDB outage does not stop deliveries', async () => {
+    proxy.setRule(failing('reset'));
+
+    const held = await gate.hold();
+
+    expect(held).toBeUndefined();
+    expect(unavailable).not.toHaveLength(0);
   });
 });
 
