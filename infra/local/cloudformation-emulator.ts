@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveOnLoopback } from './loopback-server';
+import { readForm, sendXml as send, sendQueryError, escapeXml as xml } from './query-protocol';
 
 export interface CloudFormationEmulatorOptions {
   /** Default 0: any free port. */
@@ -61,7 +62,7 @@ export async function startCloudFormationEmulator(
   for (const [name, outputs] of Object.entries(options.stacks ?? {})) setStack(name, outputs);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const form = new URLSearchParams(await readBody(request));
+    const form = await readForm(request);
     const action = form.get('Action') ?? 'Unknown';
     calls[action] = (calls[action] ?? 0) + 1;
     if (request.method !== 'POST' || action !== 'DescribeStacks') {
@@ -112,29 +113,5 @@ export async function startCloudFormationEmulator(
 }
 
 function sendError(response: ServerResponse, status: number, code: string, message: string): void {
-  send(
-    response,
-    status,
-    `<ErrorResponse xmlns="${NAMESPACE}"><Error><Type>Sender</Type><Code>${xml(code)}</Code>` +
-      `<Message>${xml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
-  );
-}
-
-function send(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, {
-    'content-type': 'text/xml',
-    'content-length': Buffer.byteLength(body),
-    'x-amzn-requestid': randomUUID(),
-  });
-  response.end(body);
-}
-
-function xml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  sendQueryError(response, NAMESPACE, status, code, message);
 }

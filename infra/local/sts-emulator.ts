@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveOnLoopback } from './loopback-server';
+import { readForm, sendXml as send, sendQueryError, escapeXml as xml } from './query-protocol';
 
 export interface StsEmulatorOptions {
   /** Default 0: any free port. */
@@ -31,16 +31,11 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
   const calls: Record<string, number> = {};
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const form = new URLSearchParams(await readBody(request));
+    const form = await readForm(request);
     const action = form.get('Action') ?? 'Unknown';
     calls[action] = (calls[action] ?? 0) + 1;
     if (request.method !== 'POST' || action !== 'GetCallerIdentity') {
-      return send(
-        response,
-        400,
-        `<ErrorResponse xmlns="${NAMESPACE}"><Error><Type>Sender</Type><Code>InvalidAction</Code>` +
-          `<Message>${xml(action)} is not emulated.</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
-      );
+      return sendQueryError(response, NAMESPACE, 400, 'InvalidAction', `${action} is not emulated.`);
     }
     const account = /^arn:aws:[a-z]+::(\d{12}):/.exec(arn)?.[1] ?? '000000000000';
     send(
@@ -53,46 +48,18 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
     );
   };
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      if (!response.headersSent) send(response, 500, '<ErrorResponse/>');
-    });
-  });
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const server = await serveOnLoopback(
+    handle,
+    (response) => sendQueryError(response, NAMESPACE, 500, 'InternalFailure', 'Emulator error.'),
+    options.port,
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     calls,
     setArn(next) {
       arn = next;
     },
-    async close() {
-      const closed = once(server, 'close');
-      server.close();
-      // The SDK keeps connections alive; without this close() would wait for them to idle out.
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => server.close(),
   };
-}
-
-function send(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, {
-    'content-type': 'text/xml',
-    'content-length': Buffer.byteLength(body),
-    'x-amzn-requestid': randomUUID(),
-  });
-  response.end(body);
-}
-
-function xml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
