@@ -169,6 +169,10 @@ describe('sandbox inspector page', () => {
       node.getAttribute('data-environment'),
     );
     expect(environment).toMatch(/^\d+$/);
+    // The page fetches the activity and the token panel side by side: the row can show before the panel does.
+    await page.waitForFunction(() =>
+      /#\d+$/.test(document.querySelector('#token [data-field="fetched by"]')?.textContent ?? ''),
+    );
     expect(await page.$eval('#token [data-field="fetched by"]', (node) => node.textContent)).toBe(
       `execution environment #${environment}`,
     );
