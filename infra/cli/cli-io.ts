@@ -13,6 +13,33 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * A terminal that keeps what a command prints, for a caller that shows it elsewhere (the inspector's outbox
+ * buttons) or checks it (tests). Not a terminal: no spinners, no colour, no questions.
+ */
+export function capturingIo(
+  stdin: NodeJS.ReadableStream,
+  options: { readonly stdinIsTTY?: boolean; readonly env?: Readonly<Record<string, string>> } = {},
+): { readonly io: CliIo; readonly printed: () => { out: string; err: string } } {
+  let out = '';
+  let err = '';
+  return {
+    io: {
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+      stdoutIsTTY: false,
+      stdin,
+      stdinIsTTY: options.stdinIsTTY ?? false,
+      env: options.env ?? {},
+    },
+    printed: () => ({ out, err }),
+  };
+}
+
 export function processIo(): CliIo {
   return {
     out: (text) => process.stdout.write(text),

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { vi } from 'vitest';
-import type { CliIo } from '../../infra/cli/cli-io';
+import { capturingIo } from '../../infra/cli/cli-io';
 import { main } from '../../infra/cli/main';
 
 export interface CliRun {
@@ -20,22 +20,12 @@ export interface RunOptions {
 
 /** Runs one command line in this process, capturing what a terminal would show. */
 export async function runCli(argv: string[], options: RunOptions = {}): Promise<CliRun> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-    stdoutIsTTY: false,
-    stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
+  const { io, printed } = capturingIo(Readable.from(options.stdin === undefined ? [] : [options.stdin]), {
     stdinIsTTY: options.stdinIsTTY ?? false,
     env: options.env ?? {},
-  };
+  });
   const code = await main(argv, io);
-  return { code, out, err };
+  return { code, ...printed() };
 }
 
 /**

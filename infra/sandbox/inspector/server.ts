@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { request as httpRequest } from 'undici';
 import type { SourceDeclarations } from '../../../functions/relay/core/inbound/source-declaration';
-import type { CliIo } from '../../cli/cli-io';
+import { capturingIo } from '../../cli/cli-io';
 import { outbox } from '../../cli/outbox';
 import { checkDestination, checkToken } from '../../cli/status-checks';
 import { RECEIVER_MODES, type ReceiverMode, SLOW_ANSWER_MS } from '../../local/oneio-emulator';
@@ -244,24 +244,13 @@ async function runOutbox(
   args: string[],
   tableName: string,
 ): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-    stdoutIsTTY: false,
-    stdin: process.stdin,
-    stdinIsTTY: false,
-    env: {},
-  };
+  const { io, printed } = capturingIo(process.stdin);
   try {
     // The sandbox set AWS_ENDPOINT_URL_DYNAMODB in this process, so --table reaches its DynamoDB Local.
-    return { code: await outbox([...args, '--table', tableName], io), out, err };
+    const code = await outbox([...args, '--table', tableName], io);
+    return { code, ...printed() };
   } catch (error) {
+    const { out, err } = printed();
     return { code: 1, out, err: `${err}${error instanceof Error ? error.message : String(error)}` };
   }
 }
