@@ -27,8 +27,8 @@ export interface RelayAlarmsProps {
   readonly serviceName: string;
   /** Threshold of the {@link RelayAlarms.outboxOverdue} alarm. */
   readonly outboxAgeAlarmMinutes: number;
-  /** Threshold of the {@link RelayAlarms.breakerOpen} alarm. @default 15 */
-  readonly breakerOpenAlarmMinutes?: number;
+  /** Threshold of the {@link RelayAlarms.breakerOpen} alarm, minutes. */
+  readonly breakerOpenAlarmMinutes: number;
   /** Threshold of the {@link RelayAlarms.webhooksUnauthorized} alarm, refusals per 5 minutes. */
   readonly webhookUnauthorizedAlarmThreshold: number;
   /** @default - no subscription */
@@ -251,7 +251,7 @@ export class RelayAlarms extends Construct {
    * OutboxSweepStopped reports, so both keep their last state as the outbox gauges do.
    */
   private destinationAlarms(props: RelayAlarmsProps) {
-    const minutes = props.breakerOpenAlarmMinutes ?? 15;
+    const minutes = props.breakerOpenAlarmMinutes;
     const breakerOpen = this.alarm('BreakerOpen', {
       metric: this.relayMetric('BreakerOpenAge', 'Maximum'),
       threshold: minutes * 60,
