@@ -272,4 +272,38 @@ describe('relay', () => {
       notBefore: (relayDeps.now?.() ?? 0) + 30_000 - 0,
     });
   });
+
+  it('keeps an undelivered message without waiting for the destination’s writes', async () => {
+    // Prepare: ONEiO fails; the destination's store answers only when told to (a slow DynamoDB)
+    const { sink, kept } = recordingSink(async () => 'queued');
+    const { deps: relayDeps, deadline } = deps([{ status: 503 }], sink);
+    let answer: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const store = new InMemoryDestinationStore();
+    const recordFailure = store.recordFailure.bind(store);
+    store.recordFailure = async (...args) => {
+      await slow;
+      return recordFailure(...args);
+    };
+    const destination = new DestinationGate({
+      store,
+      key: KEY,
+      policy: { threshold: 5, coolDownMs: 60_000 },
+      now: relayDeps.now ?? Date.now,
+    });
+
+    // Act
+    const relaying = relay(MESSAGE, deadline, { ...relayDeps, destination });
+    await vi.waitFor(() => expect(kept).toHaveLength(1));
+    const keptBeforeTheStore = (await store.read(KEY)).failures === 0;
+    answer();
+    const result = await relaying;
+
+    // Assess
+    expect(keptBeforeTheStore).toBe(true);
+    expect(result).toMatchObject({ status: 'queued' });
+    expect((await store.read(KEY)).failures).toBe(1);
+  });
 });

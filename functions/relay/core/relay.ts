@@ -87,14 +87,20 @@ export async function relay(
     );
   }
   const outcome = await deliver(message, deadline, deps, deps.retryPolicy);
-  await deps.destination?.record(outcome);
-  if (outcome.status === 'delivered') return outcome;
   if (outcome.status === 'unconfigured') {
     // The source names a ONEiO endpoint the credentials secret has no pair for: an operator's mistake to surface at
     // once (503, or Lambda's retries for an event), not a message to queue under credentials that do not exist.
     return { status: 'failed', attempts: outcome.attempts, lastError: outcome.lastError, inDoubt: false };
   }
-  return keep(message, outcome, deps);
+  // What the attempt showed about ONEiO is recorded beside keeping the message, not before: the outbox write must
+  // not wait for the destination's writes (`record` never rejects).
+  const recorded = deps.destination?.record(outcome);
+  if (outcome.status === 'delivered') {
+    await recorded;
+    return outcome;
+  }
+  const [kept] = await Promise.all([keep(message, outcome, deps), recorded]);
+  return kept;
 }
 
 async function keep(
