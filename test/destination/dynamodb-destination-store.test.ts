@@ -53,6 +53,52 @@ describe('DynamoDbDestinationStore (DynamoDB Local)', () => {
     expect(state.breaker).toEqual({ openedAt: NOW, openUntil: NOW + 60_000 });
   });
 
+  it('does not open the breaker when a success elsewhere reset the count between the count and the opening', async () => {
+    // Prepare: two failures counted; a client that lets another instance's success land just before the opening
+    for (let i = 0; i < 2; i++) await store.recordFailure(KEY, POLICY);
+    let successElsewhere: (() => Promise<unknown>) | undefined = () => store.resetFailures(KEY);
+    const interleaving = new Proxy(documents, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: { input?: { UpdateExpression?: string } }) => {
+          const landing = successElsewhere;
+          if (landing !== undefined && command.input?.UpdateExpression?.includes('#openedAt = :openedAt')) {
+            successElsewhere = undefined;
+            await landing();
+          }
+          return target.send(command as Parameters<typeof target.send>[0]);
+        };
+      },
+    });
+    const racing = new DynamoDbDestinationStore(interleaving, tableName);
+
+    // Act: the third failure reaches the threshold
+    const result = await racing.recordFailure(KEY, POLICY);
+
+    // Assess
+    expect(successElsewhere).toBeUndefined();
+    expect(result.opened).toBe(false);
+    expect(await store.read(KEY)).toEqual({ notBefore: 0, failures: 0 });
+  });
+
+  it('gives no probe lease before the end of a Retry-After longer than the cool-down', async () => {
+    for (let i = 0; i < 3; i++) await store.recordFailure(KEY, POLICY);
+    await store.extendNotBefore(KEY, NOW + 600_000);
+
+    const early = await store.acquireProbe(KEY, {
+      owner: 'sweep-1',
+      now: NOW + 60_000,
+      until: NOW + 120_000,
+    });
+    const after = await store.acquireProbe(KEY, {
+      owner: 'sweep-1',
+      now: NOW + 600_000,
+      until: NOW + 660_000,
+    });
+
+    expect([early, after]).toEqual([false, true]);
+  });
+
   it('resets the count, and leaves an open breaker to its probe', async () => {
     for (let i = 0; i < 3; i++) await store.recordFailure(KEY, POLICY);
 

@@ -244,6 +244,49 @@ describe('DestinationGate', () => {
     expect(events).toEqual(['opened after 3', 'closed']);
   });
 
+  it('half-open: waits for a Retry-After longer than the cool-down before it probes', async () => {
+    // Prepare: ONEiO asked for 10 minutes, and the failures opened the breaker for one
+    const { clock, store, gates } = fleet(2);
+    const [sweep, other] = gates as [DestinationGate, DestinationGate];
+    for (let i = 0; i < 3; i++) {
+      await sweep.record({ ...FAILED, notBefore: clock.now() + 600_000 });
+    }
+
+    // Act
+    clock.advance(60_000);
+    const afterCoolDown = await sweep.planSweep();
+    const leaseEarly = await store.acquireProbe(KEY, {
+      owner: 'x',
+      now: clock.now(),
+      until: clock.now() + 1,
+    });
+    clock.advance(540_000);
+    const afterRetryAfter = await other.planSweep();
+
+    // Assess
+    expect(afterCoolDown).toMatchObject({ kind: 'hold', hold: { reason: 'breaker' } });
+    expect(leaseEarly).toBe(false);
+    expect(afterRetryAfter).toEqual({ kind: 'probe' });
+  });
+
+  it('gives a probe lease back at once, so the next sweep can probe without waiting for it to lapse', async () => {
+    // Prepare: half-open
+    const { clock, gates, events } = fleet(2);
+    const [sweepA, sweepB] = gates as [DestinationGate, DestinationGate];
+    for (let i = 0; i < 3; i++) await sweepA.record(FAILED);
+    clock.advance(60_000);
+
+    // Act
+    const won = await sweepA.tryProbe();
+    await sweepA.releaseProbe();
+    const next = [await sweepB.planSweep(), await sweepB.tryProbe()];
+
+    // Assess
+    expect(won).toBe(true);
+    expect(next).toEqual([{ kind: 'probe' }, true]);
+    expect(events.filter((e) => !e.startsWith('backoff'))).toEqual(['opened after 3']);
+  });
+
   it('lets a pause outrank the breaker and the backoff, and end by itself at its time', async () => {
     const { clock, store, gates } = fleet(1);
     const [gate] = gates as [DestinationGate];

@@ -389,6 +389,26 @@ describe('sweepOutbox and the destination', () => {
     expect(await outbox.due(clock.now(), 10)).toHaveLength(3);
   });
 
+  it('half-open with nothing due: takes no probe lease, so a sweep with something to send can probe at once', async () => {
+    // Prepare: the breaker opened a cool-down ago; this sweep's outbox view is empty
+    const { clock, store, sweep } = await world(0);
+    await store.recordFailure(KEY, { now: clock.now() - 60_000, threshold: 1, coolDownMs: 60_000 });
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(report.probe).toBeUndefined();
+    expect(report.claimed).toBe(0);
+    expect(
+      await store.acquireProbe(KEY, {
+        owner: 'another sweep',
+        now: clock.now(),
+        until: clock.now() + 60_000,
+      }),
+    ).toBe(true);
+  });
+
   it('half-open: probes with the oldest item alone; delivered, it closes the breaker and drains the rest', async () => {
     // Prepare: the breaker opened a cool-down ago
     const { clock, store, receiver, outbox, sweep } = await world(5);

@@ -131,12 +131,20 @@ export class DestinationGate {
     return holdOf(state, this.options.now());
   }
 
-  /** The sweep's check, on a fresh read: deliver, probe (the breaker's cool-down is over), or hold. */
+  /**
+   * The sweep's check, on a fresh read: deliver, probe (the breaker's cool-down is over, and so is any wait ONEiO
+   * asked for: a `Retry-After` longer than the cool-down outranks it), or hold.
+   */
   async planSweep(): Promise<SweepPlan> {
     const state = await this.read();
     const now = this.options.now();
     const hold = holdOf(state, now);
-    if (hold?.reason === 'breaker' && state.breaker !== undefined && now >= state.breaker.openUntil) {
+    if (
+      hold?.reason === 'breaker' &&
+      state.breaker !== undefined &&
+      now >= state.breaker.openUntil &&
+      now >= state.notBefore
+    ) {
       const probing = state.breaker.probe;
       if (probing === undefined || probing.until < now) return { kind: 'probe' };
     }
@@ -184,6 +192,20 @@ export class DestinationGate {
   }
 
   /**
+   * Gives the probe lease back without a probe (nothing could be sent, or what was sent never reached ONEiO): the
+   * breaker stays open, past its cool-down, so the next sweep probes at once instead of after the lease. Never
+   * rejects.
+   */
+  async releaseProbe(): Promise<void> {
+    try {
+      await this.options.store.endProbe(this.options.key, this.owner, { reopenUntil: this.options.now() });
+      await this.read();
+    } catch (error) {
+      this.unavailable(error);
+    }
+  }
+
+  /**
    * Ends this instance's probe with the probe message's outcome: ONEiO answered → closed; otherwise open for another
    * cool-down (or until ONEiO's `Retry-After`, if later). `lost`: the lease had lapsed, or the probe message has
    * no credential pair and never reached ONEiO: the breaker stays open and the next sweep probes with another one.
@@ -193,8 +215,7 @@ export class DestinationGate {
     const openForMs = now - (this.state.breaker?.openedAt ?? now);
     try {
       if (outcome.status === 'unconfigured') {
-        await this.options.store.endProbe(this.options.key, this.owner, { reopenUntil: now });
-        await this.read();
+        await this.releaseProbe();
         return 'lost';
       }
       if (outcome.status !== 'undelivered' || outcome.credentialsRefused === true) {

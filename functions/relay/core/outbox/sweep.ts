@@ -234,17 +234,25 @@ async function probeWithOne(
   turn: () => Promise<boolean>,
 ): Promise<'closed' | 'reopened' | 'lost' | 'nothing'> {
   const { outbox, now } = deps;
-  if (deadline - now() < ITEM_BUDGET_MS || !(await destination.tryProbe())) return 'nothing';
+  if (deadline - now() < ITEM_BUDGET_MS) return 'nothing';
+  // Something to probe with first: a lease taken for nothing would keep the breaker half-open a lease longer.
   const [entry] = await outbox.due(now(), 1);
   if (entry === undefined) return 'nothing';
   noteOldest([entry]);
+  if (!(await destination.tryProbe())) return 'nothing';
   const claimToken = randomUUID();
   const item = await outbox.claim(entry, now() + CLAIM_MS, claimToken);
-  if (item === undefined) return 'nothing';
+  if (item === undefined) {
+    await destination.releaseProbe();
+    return 'nothing';
+  }
   counts.claimed++;
   let probe: 'closed' | 'reopened' | 'lost' = 'lost';
   await settle({ entry, item, claimToken }, counts, deps, async () => {
-    if (!(await turn())) return release({ entry, item, claimToken }, deps);
+    if (!(await turn())) {
+      await destination.releaseProbe();
+      return release({ entry, item, claimToken }, deps);
+    }
     const result = await deliverOne({ entry, item, claimToken }, deadline, deps);
     probe = await destination.endProbe(result.delivery);
     return result;

@@ -45,10 +45,12 @@ export class DynamoDbDestinationStore implements DestinationStore {
     if (counted.failures < policy.threshold || counted.breaker !== undefined) {
       return { state: counted, opened: false };
     }
-    // Of every instance that saw the count reach the threshold, the first one opens it.
+    // Of every instance that saw the count reach the threshold, the first one opens it, and only while the count
+    // still stands there: a success elsewhere in between reset it, and ONEiO is answering again.
     const outcome = await this.update(key, {
       set: { openedAt: policy.now, openUntil: policy.now + policy.coolDownMs },
-      condition: 'attribute_not_exists(#openedAt)',
+      condition: 'attribute_not_exists(#openedAt) AND #failures >= :threshold',
+      values: { ':threshold': policy.threshold },
     });
     return { state: stateOf(outcome), opened: outcome.applied };
   }
@@ -66,7 +68,8 @@ export class DynamoDbDestinationStore implements DestinationStore {
     const outcome = await this.update(key, {
       set: { probeOwner: probe.owner, probeUntil: probe.until },
       condition:
-        'attribute_exists(#openedAt) AND #openUntil <= :now AND (attribute_not_exists(#probeUntil) OR #probeUntil < :now)',
+        'attribute_exists(#openedAt) AND #openUntil <= :now AND (attribute_not_exists(#probeUntil) OR #probeUntil < :now)' +
+        ' AND (attribute_not_exists(#notBefore) OR #notBefore <= :now)',
       values: { ':now': probe.now },
     });
     return outcome.applied;

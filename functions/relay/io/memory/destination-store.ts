@@ -49,7 +49,7 @@ export class InMemoryDestinationStore implements DestinationStore {
     this.count('acquireProbe');
     const state = this.get(key);
     const { breaker } = state;
-    if (breaker === undefined || breaker.openUntil > probe.now) return false;
+    if (breaker === undefined || breaker.openUntil > probe.now || state.notBefore > probe.now) return false;
     if (breaker.probe !== undefined && breaker.probe.until >= probe.now) return false;
     this.set(key, { ...state, breaker: { ...breaker, probe: { owner: probe.owner, until: probe.until } } });
     return true;
