@@ -367,11 +367,13 @@ export async function checkDestination(
     state.notBefore > now
       ? ` · ONEiO asked to wait until ${timestamp(state.notBefore)} (${relativeTime(state.notBefore, now)})`
       : '';
+  // A sweep probes once the cool-down is over and ONEiO's Retry-After too.
+  const probeFrom = breaker === undefined ? undefined : Math.max(breaker.openUntil, state.notBefore);
   const data = {
-    state: breaker === undefined ? 'closed' : now >= breaker.openUntil ? 'half-open' : 'open',
+    state: probeFrom === undefined ? 'closed' : now >= probeFrom ? 'half-open' : 'open',
     failures: state.failures,
     openedAt: breaker === undefined ? null : new Date(breaker.openedAt).toISOString(),
-    probeFrom: breaker === undefined ? null : new Date(breaker.openUntil).toISOString(),
+    probeFrom: probeFrom === undefined ? null : new Date(probeFrom).toISOString(),
     notBefore: state.notBefore > now ? new Date(state.notBefore).toISOString() : null,
   };
   let summary: string;
@@ -383,10 +385,11 @@ export async function checkDestination(
     summary = `closed${failures}${backoff}`;
   } else {
     const since = `since ${timestamp(breaker.openedAt)} (${relativeTime(breaker.openedAt, now)})`;
+    const probeAt = probeFrom ?? breaker.openUntil;
     summary =
-      now >= breaker.openUntil
+      now >= probeAt
         ? `half-open, open ${since}: the next sweep probes ONEiO with one message${backoff}`
-        : `open ${since}, ONEiO kept failing; probe from ${timestamp(breaker.openUntil)} (${relativeTime(breaker.openUntil, now)})${backoff}`;
+        : `open ${since}, ONEiO kept failing; probe from ${timestamp(probeAt)} (${relativeTime(probeAt, now)})${backoff}`;
   }
   return {
     paused,

@@ -309,6 +309,27 @@ describe('oneio-relay status', () => {
     expect(run.out).toContain('Not healthy: breaker.');
   });
 
+  it('dates the next probe at ONEiO’s Retry-After when that ends after the cool-down', async () => {
+    // Prepare: the breaker's cool-down is over, but ONEiO asked for 10 more minutes
+    const destination = new DynamoDbDestinationStore(DynamoDBDocumentClient.from(client), tableName);
+    for (let i = 0; i < 5; i++) {
+      await destination.recordFailure(DESTINATION_KEY, {
+        now: Date.now() - 2 * MINUTE,
+        threshold: 5,
+        coolDownMs: MINUTE,
+      });
+    }
+    await destination.extendNotBefore(DESTINATION_KEY, Date.now() + 10 * MINUTE + 30_000);
+
+    // Act
+    const run = await runCli(['status', '--env', 'qa', '--json']);
+
+    // Assess
+    const { checks } = JSON.parse(run.out) as { checks: Record<string, { data?: Record<string, unknown> }> };
+    expect(checks.breaker?.data).toMatchObject({ state: 'open' });
+    expect(Date.parse(String(checks.breaker?.data?.probeFrom))).toBeGreaterThan(Date.now() + 10 * MINUTE);
+  });
+
   it('marks what it could not read as unknown, says why, and exits 1', async () => {
     cloudformation.setStack(STACK, {
       TableName: tableName,
