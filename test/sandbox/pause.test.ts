@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir, userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { sampleGithubWebhook } from '../../infra/sandbox/sample-webhook';
 import { runCli } from '../cli/cli-harness';
-import { type SandboxProcess, spawnSandbox } from './sandbox-process';
+import { sandboxesOfThisFile } from './sandbox-process';
 
 const READY = /Ready in [\d.]+ s: (http:\/\/127\.0\.0\.1:\d+)/;
 
@@ -17,31 +16,14 @@ const READY = /Ready in [\d.]+ s: (http:\/\/127\.0\.0\.1:\d+)/;
  * sandbox's own output (`--json-logs` prints every message it accepts).
  */
 describe('pause and resume through the CLI, against the sandbox', () => {
-  let dir: string;
-  let running: SandboxProcess | undefined;
-
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'oneio-relay-pause-'));
-  });
-
-  afterEach(async () => {
-    if (running && running.child.exitCode === null && running.child.signalCode === null) {
-      running.child.kill('SIGINT');
-      await running.exited;
-    }
-    running = undefined;
-  });
-
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const sandboxes = sandboxesOfThisFile('oneio-relay-pause-');
 
   it('queues everything while paused, sends nothing, shows who paused and why, and delivers after resume', {
     timeout: 90_000,
   }, async () => {
     // Prepare: the sweep only when asked, the run's DynamoDB Local (no second Java)
-    const env = { ONEIO_RELAY_SANDBOX_STATE: path.join(dir, 'state.json') };
-    running = spawnSandbox(
+    const env = { ONEIO_RELAY_SANDBOX_STATE: path.join(sandboxes.dir(), 'state.json') };
+    const sandbox = sandboxes.spawn(
       [
         '--port',
         '0',
@@ -55,7 +37,6 @@ describe('pause and resume through the CLI, against the sandbox', () => {
       ],
       env,
     );
-    const sandbox = running;
     const [, url = ''] = await sandbox.waitFor(READY);
     const cli = (...args: string[]) => runCli(args, { env });
     const send = async (marker: string) => {

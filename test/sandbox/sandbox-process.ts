@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 const ROOT = path.join(__dirname, '..', '..');
 export const BIN = path.join(ROOT, 'infra', 'cli', 'oneio-relay.cjs');
@@ -14,6 +16,38 @@ export interface SandboxProcess {
   stderr(): string;
   /** Resolves with the first match of `pattern` in stdout; rejects on timeout or exit, with the output so far. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+}
+
+/**
+ * The sandboxes of one test file: a temporary folder for their state files, and the sandbox each test started
+ * stopped with Ctrl-C after it, so that a failed test leaves no sandbox (and no Java) behind. Call at describe level.
+ */
+export function sandboxesOfThisFile(prefix: string): {
+  dir(): string;
+  spawn(args: string[], env?: Record<string, string | undefined>): SandboxProcess;
+} {
+  let dir = '';
+  let running: SandboxProcess | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    if (running && running.child.exitCode === null && running.child.signalCode === null) {
+      running.child.kill('SIGINT');
+      await running.exited;
+    }
+    running = undefined;
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir: () => dir,
+    spawn: (args, env) => {
+      running = spawnSandbox(args, env);
+      return running;
+    },
+  };
 }
 
 export function spawnSandbox(args: string[], env: Record<string, string | undefined> = {}): SandboxProcess {

@@ -1,16 +1,21 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { type OneioEmulator, startOneioEmulator } from '../../infra/local/oneio-emulator';
 import { sampleGithubWebhook } from '../../infra/sandbox/sample-webhook';
 import { runCli } from '../cli/cli-harness';
-import { commandLine, descendantsOf, isRunning, type SandboxProcess, spawnSandbox } from './sandbox-process';
+import {
+  commandLine,
+  descendantsOf,
+  isRunning,
+  type SandboxProcess,
+  sandboxesOfThisFile,
+} from './sandbox-process';
 
 const READY = /Ready in [\d.]+ s: (http:\/\/127\.0\.0\.1:\d+)/;
 
@@ -19,25 +24,7 @@ const READY = /Ready in [\d.]+ s: (http:\/\/127\.0\.0\.1:\d+)/;
  * with Ctrl-C (SIGINT), after which no process it started may be left.
  */
 describe('oneio-relay sandbox', () => {
-  let dir: string;
-  let running: SandboxProcess | undefined;
-
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'oneio-relay-sandbox-'));
-  });
-
-  afterEach(async () => {
-    // A failed test must not leave a sandbox (and its Java) behind.
-    if (running && running.child.exitCode === null && running.child.signalCode === null) {
-      running.child.kill('SIGINT');
-      await running.exited;
-    }
-    running = undefined;
-  });
-
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const sandboxes = sandboxesOfThisFile('oneio-relay-sandbox-');
 
   async function stop(sandbox: SandboxProcess): Promise<number[]> {
     const started = descendantsOf(sandbox.child.pid ?? -1);
@@ -51,11 +38,10 @@ describe('oneio-relay sandbox', () => {
   }
 
   it('relays a pasted signed curl to the ONEiO emulator, runs the sweep, and leaves nothing behind on Ctrl-C', async () => {
-    const stateFile = path.join(dir, 'state.json');
-    running = spawnSandbox(['--port', '0', '--sweep-interval', '1', '--json-logs'], {
+    const stateFile = path.join(sandboxes.dir(), 'state.json');
+    const sandbox = sandboxes.spawn(['--port', '0', '--sweep-interval', '1', '--json-logs'], {
       ONEIO_RELAY_SANDBOX_STATE: stateFile,
     });
-    const sandbox = running;
     const [, url] = await sandbox.waitFor(READY);
     const java = descendantsOf(sandbox.child.pid ?? -1).filter((pid) =>
       commandLine(pid).includes('DynamoDBLocal'),
@@ -125,7 +111,7 @@ describe('oneio-relay sandbox', () => {
       clientSecret: 'qa-secret-value',
     });
     try {
-      running = spawnSandbox(
+      const sandbox = sandboxes.spawn(
         [
           '--port',
           '0',
@@ -144,10 +130,9 @@ describe('oneio-relay sandbox', () => {
         {
           ONEIO_CLIENT_ID: 'qa-id',
           ONEIO_CLIENT_SECRET: 'qa-secret-value',
-          ONEIO_RELAY_SANDBOX_STATE: path.join(dir, 'qa.json'),
+          ONEIO_RELAY_SANDBOX_STATE: path.join(sandboxes.dir(), 'qa.json'),
         },
       );
-      const sandbox = running;
       const [, url] = await sandbox.waitFor(READY);
       expect(sandbox.stdout()).toContain(`ONEiO QA: ${receiver.receiverUrl}`);
 
