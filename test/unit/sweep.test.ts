@@ -61,6 +61,39 @@ describe('sweepOutbox', () => {
     expect(await outbox.list('due', 10)).toEqual([]);
   });
 
+  it('tries the removal of a delivered item again, so a DynamoDB blip does not send ONEiO a second copy later', async () => {
+    // Prepare: the first removal fails as DynamoDB would after its SDK retries
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    await outbox.add(item('a', clock));
+    const remove = outbox.remove.bind(outbox);
+    let removals = 0;
+    outbox.remove = async (...args) => {
+      if (++removals === 1)
+        throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+      return remove(...args);
+    };
+    const itemErrors: string[] = [];
+
+    // Act
+    const report = await sweepOutbox(clock.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver: new ScriptedReceiver([{ status: 200 }], clock, 10),
+      now: clock.now,
+      sleep: clock.sleep,
+      random: () => 0.5,
+      maxAgeMs: DAY_MS,
+      onItemError: (relayId) => itemErrors.push(relayId),
+    });
+
+    // Assess
+    expect(report).toMatchObject({ delivered: 1, errors: 0 });
+    expect(removals).toBe(2);
+    expect(itemErrors).toEqual([]);
+    expect(await outbox.get('a')).toBeUndefined();
+  });
+
   it('leaves items that are not due yet alone', async () => {
     // Act
     const { receiver, report } = await sweepWith([{ status: 200 }], (c) => [

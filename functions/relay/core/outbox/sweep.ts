@@ -78,6 +78,11 @@ const ITEM_BUDGET_MS = 6_000;
  * is never delivered by two sweeps at once; short enough that the item of a crashed sweep comes back within minutes.
  */
 const CLAIM_MS = 120_000;
+/** Removals of a delivered item, in all, and the pause before the next (times the attempt number). */
+const REMOVE_ATTEMPTS = 3;
+const REMOVE_RETRY_PAUSE_MS = 200;
+/** Time a removal needs (the SDK's own two attempts of one second each). */
+const REMOVE_MIN_MS = 2_000;
 /** The parked count and the layout upgrade are skipped when less than this is left: they can wait a minute. */
 const COUNT_MIN_MS = 500;
 
@@ -303,7 +308,7 @@ async function deliverOne(
   const delivery = await deliver(item, deadline, deps, deps.retryPolicy);
   const attempts = item.attempts + delivery.attempts;
   if (delivery.status === 'delivered') {
-    const removed = await outbox.remove(item.relayId, claimToken);
+    const removed = await removeDelivered(one, sweepDeadline, deps);
     return { outcome: removed ? 'delivered' : 'claimsLost', delivery };
   }
   const tooOld = now() - item.firstSeenAt >= deps.maxAgeMs;
@@ -327,6 +332,24 @@ async function deliverOne(
     lastError: delivery.lastError,
   });
   return { outcome: rescheduled ? 'rescheduled' : 'claimsLost', inDoubt: delivery.inDoubt, delivery };
+}
+
+/**
+ * Takes a delivered item out of the outbox. ONEiO has it: an item left behind comes back when its claim lapses and
+ * is sent a second time, so a failed removal is tried again while the sweep has time (the removal is conditioned
+ * on the claim, so trying again is safe).
+ */
+async function removeDelivered(one: Claimed, sweepDeadline: number, deps: SweepDeps): Promise<boolean> {
+  const sleep = deps.sleep ?? realSleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.outbox.remove(one.item.relayId, one.claimToken);
+    } catch (error) {
+      const pauseMs = REMOVE_RETRY_PAUSE_MS * attempt;
+      if (attempt >= REMOVE_ATTEMPTS || sweepDeadline - deps.now() < pauseMs + REMOVE_MIN_MS) throw error;
+      await sleep(pauseMs);
+    }
+  }
 }
 
 async function countParked(outbox: Outbox, deadline: number, now: () => number): Promise<number | undefined> {
