@@ -94,6 +94,36 @@ describe('sweepOutbox', () => {
     expect(await outbox.get('a')).toBeUndefined();
   });
 
+  it('goes on with the other items when one claim fails; that item stays due for the next sweep', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    const outbox = new InMemoryOutbox();
+    for (const id of ['a', 'b', 'c']) await outbox.add(item(id, clock));
+    const claim = outbox.claim.bind(outbox);
+    outbox.claim = async (entry, ...rest) => {
+      if (entry.relayId === 'b') throw Object.assign(new Error('Throttled'), { name: 'ThrottlingException' });
+      return claim(entry, ...rest);
+    };
+    const itemErrors: string[] = [];
+
+    // Act
+    const report = await sweepOutbox(clock.now() + 20_000, {
+      outbox,
+      tokens: new FakeTokenSource(),
+      receiver: new ScriptedReceiver([{ status: 200 }], clock, 10),
+      now: clock.now,
+      sleep: clock.sleep,
+      random: () => 0.5,
+      maxAgeMs: DAY_MS,
+      onItemError: (relayId) => itemErrors.push(relayId),
+    });
+
+    // Assess
+    expect(report).toMatchObject({ claimed: 2, delivered: 2, errors: 1 });
+    expect(itemErrors).toEqual(['b']);
+    expect((await outbox.due(clock.now(), 10)).map((e) => e.relayId)).toEqual(['b']);
+  });
+
   it('leaves items that are not due yet alone', async () => {
     // Act
     const { receiver, report } = await sweepWith([{ status: 200 }], (c) => [

@@ -183,7 +183,7 @@ export async function sweepOutbox(deadline: number, deps: SweepDeps): Promise<Sw
       await inPool([...batch.keys()], workers, async (i) => {
         const entry = batch[i] as QueuedEntry;
         const claimToken = randomUUID();
-        const item = await outbox.claim(entry, now() + CLAIM_MS, claimToken);
+        const item = await claimOne(entry, claimToken, counts, deps);
         if (item !== undefined) claims[i] = { entry, item, claimToken };
       });
       const claimed = claims.filter((one): one is Claimed => one !== undefined);
@@ -246,7 +246,7 @@ async function probeWithOne(
   noteOldest([entry]);
   if (!(await destination.tryProbe())) return 'nothing';
   const claimToken = randomUUID();
-  const item = await outbox.claim(entry, now() + CLAIM_MS, claimToken);
+  const item = await claimOne(entry, claimToken, counts, deps);
   if (item === undefined) {
     await destination.releaseProbe();
     return 'nothing';
@@ -281,6 +281,25 @@ async function settle(
   } catch (error) {
     counts.errors++;
     deps.onItemError?.(one.item.relayId, error);
+  }
+}
+
+/**
+ * Claims one item; a claim that fails is that item's alone (it stays due, untouched or recognised as ours by the
+ * outbox, and the next sweep takes it), not the end of the sweep.
+ */
+async function claimOne(
+  entry: QueuedEntry,
+  claimToken: string,
+  counts: Counts,
+  deps: SweepDeps,
+): Promise<OutboxItem | undefined> {
+  try {
+    return await deps.outbox.claim(entry, deps.now() + CLAIM_MS, claimToken);
+  } catch (error) {
+    counts.errors++;
+    deps.onItemError?.(entry.relayId, error);
+    return undefined;
   }
 }
 
